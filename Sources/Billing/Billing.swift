@@ -1,0 +1,2 @@
+/// Namespace for the Billing module.
+public enum Billing {}

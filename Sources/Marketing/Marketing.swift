@@ -1,0 +1,2 @@
+/// Namespace for the Marketing module.
+public enum Marketing {}

@@ -1,0 +1,2 @@
+/// Namespace for the MiniApp module.
+public enum MiniApp {}

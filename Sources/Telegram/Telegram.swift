@@ -1,0 +1,2 @@
+/// Namespace for the Telegram module.
+public enum Telegram {}
