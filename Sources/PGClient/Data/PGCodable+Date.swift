@@ -3,6 +3,8 @@ import Foundation
 /// Dates bind as `timestamptz` in ISO 8601 UTC with microseconds and decode from the ISO `DateStyle`
 /// PGClient sets on every connection (`timestamptz` and `timestamp`, the latter read as UTC).
 extension Date: PGCodable {
+    public static var pgTypeOID: UInt32 { PGType.timestamptz }
+
     public func pgBind() -> PGBind { PGBind(oid: PGType.timestamptz, text: PGDateFormat.format(self)) }
 
     public static func pgDecode(_ value: PGValue) throws(PGDecodingFailure) -> Date {

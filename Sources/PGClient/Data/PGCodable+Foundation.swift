@@ -1,6 +1,8 @@
 import Foundation
 
 extension UUID: PGCodable {
+    public static var pgTypeOID: UInt32 { PGType.uuid }
+
     public func pgBind() -> PGBind { PGBind(oid: PGType.uuid, text: uuidString) }
 
     public static func pgDecode(_ value: PGValue) throws(PGDecodingFailure) -> UUID {
@@ -14,6 +16,8 @@ extension UUID: PGCodable {
 
 /// `Data` binds and decodes as `bytea` in hex format (`\x...`).
 extension Data: PGCodable {
+    public static var pgTypeOID: UInt32 { PGType.bytea }
+
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     public func pgBind() -> PGBind {
@@ -59,6 +63,8 @@ extension Data: PGCodable {
 
 /// A `Codable` value stored as `jsonb`. Bind `PGJSON(value)`; decode `PGJSON<T>.self` and read `.value`.
 public struct PGJSON<Value: Codable & Sendable>: PGCodable, Sendable {
+    public static var pgTypeOID: UInt32 { PGType.jsonb }
+
     public var value: Value
 
     public init(_ value: Value) { self.value = value }
@@ -87,6 +93,8 @@ public struct PGJSON<Value: Codable & Sendable>: PGCodable, Sendable {
 
 /// JSON text already serialised by the caller (for example a webhook's raw body), bound as `jsonb` unchanged.
 public struct PGRawJSON: PGCodable, Sendable, Hashable {
+    public static var pgTypeOID: UInt32 { PGType.jsonb }
+
     public var text: String
 
     public init(_ text: String) { self.text = text }

@@ -42,11 +42,15 @@ extension PGValue {
 }
 
 extension Int: PGCodable {
+    public static var pgTypeOID: UInt32 { PGType.int8 }
+
     public func pgBind() -> PGBind { PGBind(oid: PGType.int8, text: String(self)) }
     public static func pgDecode(_ value: PGValue) throws(PGDecodingFailure) -> Int { try value.decodeInteger(Int.self) }
 }
 
 extension Int64: PGCodable {
+    public static var pgTypeOID: UInt32 { PGType.int8 }
+
     public func pgBind() -> PGBind { PGBind(oid: PGType.int8, text: String(self)) }
     public static func pgDecode(_ value: PGValue) throws(PGDecodingFailure) -> Int64 {
         try value.decodeInteger(Int64.self)
@@ -54,6 +58,8 @@ extension Int64: PGCodable {
 }
 
 extension Int32: PGCodable {
+    public static var pgTypeOID: UInt32 { PGType.int4 }
+
     public func pgBind() -> PGBind { PGBind(oid: PGType.int4, text: String(self)) }
     public static func pgDecode(_ value: PGValue) throws(PGDecodingFailure) -> Int32 {
         try value.decodeInteger(Int32.self)

@@ -1,4 +1,6 @@
 extension Bool: PGCodable {
+    public static var pgTypeOID: UInt32 { PGType.bool }
+
     public func pgBind() -> PGBind { PGBind(oid: PGType.bool, text: self ? "t" : "f") }
 
     public static func pgDecode(_ value: PGValue) throws(PGDecodingFailure) -> Bool {
@@ -12,6 +14,8 @@ extension Bool: PGCodable {
 }
 
 extension Double: PGCodable {
+    public static var pgTypeOID: UInt32 { PGType.float8 }
+
     public func pgBind() -> PGBind { PGBind(oid: PGType.float8, text: "\(self)") }
 
     public static func pgDecode(_ value: PGValue) throws(PGDecodingFailure) -> Double {

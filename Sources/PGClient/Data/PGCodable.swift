@@ -2,6 +2,12 @@
 public protocol PGEncodable: Sendable {
     /// The parameter in PostgreSQL text format.
     func pgBind() -> PGBind
+    /// The type OID a NULL of this type binds with (0: let the server infer it).
+    static var pgTypeOID: UInt32 { get }
+}
+
+extension PGEncodable {
+    public static var pgTypeOID: UInt32 { PGType.unspecified }
 }
 
 /// A raw column value handed to `PGDecodable`: the bytes of its text form and its type OID.
@@ -42,9 +48,11 @@ extension Optional: PGEncodable where Wrapped: PGEncodable {
     public func pgBind() -> PGBind {
         switch self {
         case .some(let value): value.pgBind()
-        case .none: .null
+        case .none: PGBind(oid: Wrapped.pgTypeOID, text: nil)
         }
     }
+
+    public static var pgTypeOID: UInt32 { Wrapped.pgTypeOID }
 }
 
 extension Optional: PGDecodable where Wrapped: PGDecodable {

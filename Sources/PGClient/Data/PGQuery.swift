@@ -43,12 +43,46 @@ public struct PGQuery: Sendable, Hashable, ExpressibleByStringInterpolation {
         }
 
         /// Appends `$n` and binds the value or NULL.
-        public mutating func appendInterpolation(_ value: (some PGEncodable)?) {
-            binds.append(value?.pgBind() ?? .null)
+        public mutating func appendInterpolation<Value: PGEncodable>(_ value: Value?) {
+            binds.append(value?.pgBind() ?? PGBind(oid: Value.pgTypeOID, text: nil))
             sql += "$\(binds.count)"
         }
 
         /// Appends SQL text verbatim (identifiers chosen by code, never input).
         public mutating func appendInterpolation(unsafeRaw text: String) { sql += text }
+    }
+}
+
+extension PGQuery {
+    /// Appends another query, renumbering its `$n` placeholders after this one's binds.
+    public mutating func append(_ other: PGQuery) {
+        let offset = binds.count
+        binds.append(contentsOf: other.binds)
+        guard offset > 0, !other.binds.isEmpty else {
+            sql += other.sql
+            return
+        }
+        var output = ""
+        output.reserveCapacity(other.sql.utf8.count + 8)
+        var digits = ""
+        var inPlaceholder = false
+        for character in other.sql {
+            if inPlaceholder {
+                if character.isASCII, character.isNumber {
+                    digits.append(character)
+                    continue
+                }
+                output += digits.isEmpty ? "$" : "$\((Int(digits) ?? 0) + offset)"
+                inPlaceholder = false
+                digits = ""
+            }
+            if character == "$" {
+                inPlaceholder = true
+            } else {
+                output.append(character)
+            }
+        }
+        if inPlaceholder { output += digits.isEmpty ? "$" : "$\((Int(digits) ?? 0) + offset)" }
+        sql += output
     }
 }

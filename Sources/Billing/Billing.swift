@@ -1,2 +1,0 @@
-/// Namespace for the Billing module.
-public enum Billing {}

@@ -1,0 +1,64 @@
+import PGClient
+
+/// Users by Telegram id. Functions take a connection so they join the caller's transaction.
+public enum UserStore {
+    static let columns = "id, telegram_user_id, username, first_name, last_name, language_code, is_premium"
+
+    /// Creates the user on first sight or refreshes their profile; one row per Telegram id even under concurrent
+    /// first requests (`ON CONFLICT` on `users_telegram_user_id_key`). Fields Telegram did not send are kept.
+    public static func upsert(_ connection: PGConnection, profile: TelegramProfile) throws -> User {
+        let result = try connection.query(
+            """
+            INSERT INTO users AS u (telegram_user_id, username, first_name, last_name, language_code, is_premium)
+            VALUES (\(profile.telegramID), \(profile.username), \(profile.firstName), \(profile.lastName),
+                    \(profile.languageCode), coalesce(\(profile.isPremium), false))
+            ON CONFLICT (telegram_user_id) DO UPDATE SET
+                username = coalesce(EXCLUDED.username, u.username),
+                first_name = coalesce(EXCLUDED.first_name, u.first_name),
+                last_name = coalesce(EXCLUDED.last_name, u.last_name),
+                language_code = coalesce(EXCLUDED.language_code, u.language_code),
+                is_premium = coalesce(\(profile.isPremium), u.is_premium),
+                updated_at = now()
+            RETURNING \(unsafeRaw: columns)
+            """)
+        guard let row = result.first else { throw BillingError.userNotFound }
+        return try decode(row)
+    }
+
+    /// Ensures a row exists for a Telegram id without touching an existing profile; returns the user id.
+    public static func ensure(_ connection: PGConnection, telegramID: Int64) throws -> Int64 {
+        let result = try connection.query(
+            """
+            WITH inserted AS (
+                INSERT INTO users (telegram_user_id) VALUES (\(telegramID))
+                ON CONFLICT (telegram_user_id) DO NOTHING RETURNING id
+            )
+            SELECT id FROM inserted UNION ALL SELECT id FROM users WHERE telegram_user_id = \(telegramID) LIMIT 1
+            """)
+        guard let id = try result.first?.decode("id", as: Int64.self) else {
+            // Lost a race with a concurrent insert that is not visible yet in this snapshot: read again.
+            return try upsert(connection, profile: TelegramProfile(telegramID: telegramID)).id
+        }
+        return id
+    }
+
+    public static func find(_ connection: PGConnection, id: Int64) throws -> User? {
+        try connection.query("SELECT \(unsafeRaw: columns) FROM users WHERE id = \(id)").first.map(decode)
+    }
+
+    public static func find(_ connection: PGConnection, telegramID: Int64) throws -> User? {
+        try connection.query("SELECT \(unsafeRaw: columns) FROM users WHERE telegram_user_id = \(telegramID)")
+            .first.map(decode)
+    }
+
+    static func decode(_ row: PGRow) throws -> User {
+        User(
+            id: try row.decode("id"),
+            telegramID: try row.decode("telegram_user_id"),
+            username: try row.decode("username"),
+            firstName: try row.decode("first_name"),
+            lastName: try row.decode("last_name"),
+            languageCode: try row.decode("language_code"),
+            isPremium: try row.decode("is_premium"))
+    }
+}

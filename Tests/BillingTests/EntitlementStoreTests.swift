@@ -1,0 +1,132 @@
+import Billing
+import Foundation
+import PGClient
+import TestSupport
+import Testing
+
+@Suite struct EntitlementStoreTests {
+    @Test func twentyConcurrentExtensionsAddUpExactly() async throws {
+        try await TestDatabase.with(poolSize: 8) { _, pool in
+            try await BillingFixtures.plan(pool)
+            let userID = try await BillingFixtures.user(pool)
+            let before = Date()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        _ = try await pool.transaction { tx in
+                            try EntitlementStore.extend(
+                                tx, userID: userID, plan: "premium_monthly", days: 3, source: .telegramStars,
+                                cause: ChangeCause(actor: .telegramStars, reason: "test extension \(index)"))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let entitlement = try #require(
+                try await pool.withConnection { try EntitlementStore.find($0, userID: userID, plan: "premium_monthly") })
+            let days = entitlement.expiresAt.timeIntervalSince(entitlement.startsAt) / 86_400
+            #expect(abs(days - 60) < 0.01, "20 × 3 days from the first start, got \(days)")
+            #expect(entitlement.startsAt >= before.addingTimeInterval(-5))
+            #expect(entitlement.status == .active)
+            let changes = try await BillingFixtures.count(pool, "SELECT count(*) FROM entitlement_changes WHERE user_id = \(userID)")
+            #expect(changes == 20)
+            let rows = try await BillingFixtures.count(pool, "SELECT count(*) FROM user_entitlements WHERE user_id = \(userID)")
+            #expect(rows == 1)
+        }
+    }
+
+    @Test func fiftyAbsoluteGrantsAtOnceEndAtTheLatestPeriodEnd() async throws {
+        try await TestDatabase.with(poolSize: 8) { _, pool in
+            try await BillingFixtures.plan(pool)
+            let userID = try await BillingFixtures.user(pool)
+            let base = Date().addingTimeInterval(86_400)
+            let ends = (0..<50).map { base.addingTimeInterval(Double($0 * 3600)) }.shuffled()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for end in ends {
+                    group.addTask {
+                        _ = try await pool.transaction { tx in
+                            try EntitlementStore.grant(
+                                tx, userID: userID, plan: "premium_monthly", until: end, source: .stripe,
+                                cause: ChangeCause(actor: .stripe, reason: "invoice paid"))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let entitlement = try #require(
+                try await pool.withConnection { try EntitlementStore.find($0, userID: userID, plan: "premium_monthly") })
+            let latest = try #require(ends.max())
+            #expect(abs(entitlement.expiresAt.timeIntervalSince(latest)) < 0.001)
+        }
+    }
+
+    @Test func revokeIsAuditedOnceAndHidesTheEntitlement() async throws {
+        try await TestDatabase.with { _, pool in
+            try await BillingFixtures.plan(pool)
+            let userID = try await BillingFixtures.user(pool)
+            let (first, second, active) = try await pool.transaction { tx in
+                try EntitlementStore.extend(
+                    tx, userID: userID, plan: "premium_monthly", days: 30, source: .admin,
+                    cause: ChangeCause(actor: .admin, reason: "grant"))
+                let first = try EntitlementStore.revoke(
+                    tx, userID: userID, plan: "premium_monthly", cause: ChangeCause(actor: .admin, reason: "refund"))
+                let second = try EntitlementStore.revoke(
+                    tx, userID: userID, plan: "premium_monthly", cause: ChangeCause(actor: .admin, reason: "refund"))
+                return (first, second, try EntitlementStore.active(tx, userID: userID))
+            }
+            #expect(first?.action == .revoke)
+            #expect(first?.beforeStatus == .active)
+            #expect(first?.afterStatus == .revoked)
+            #expect(second == nil)
+            #expect(active.isEmpty)
+            let audit = try await BillingFixtures.count(pool, "SELECT count(*) FROM entitlement_changes WHERE user_id = \(userID)")
+            #expect(audit == 2)
+        }
+    }
+
+    @Test func extendingARevokedEntitlementStartsFromNow() async throws {
+        try await TestDatabase.with { _, pool in
+            try await BillingFixtures.plan(pool)
+            let userID = try await BillingFixtures.user(pool)
+            let entitlement = try await pool.transaction { tx in
+                try EntitlementStore.extend(
+                    tx, userID: userID, plan: "premium_monthly", days: 30, source: .admin,
+                    cause: ChangeCause(actor: .admin, reason: "grant"))
+                try EntitlementStore.revoke(
+                    tx, userID: userID, plan: "premium_monthly", cause: ChangeCause(actor: .admin, reason: "revoke"))
+                try EntitlementStore.extend(
+                    tx, userID: userID, plan: "premium_monthly", days: 7, source: .telegramStars,
+                    cause: ChangeCause(actor: .telegramStars, reason: "paid again"))
+                return try EntitlementStore.find(tx, userID: userID, plan: "premium_monthly")
+            }
+            let found = try #require(entitlement)
+            let days = found.expiresAt.timeIntervalSinceNow / 86_400
+            #expect(days > 6.9 && days < 7.1)
+            #expect(found.status == .active)
+            #expect(found.source == .telegramStars)
+        }
+    }
+
+    @Test func auditRowsCannotBeRewritten() async throws {
+        try await TestDatabase.with { _, pool in
+            try await BillingFixtures.plan(pool)
+            let userID = try await BillingFixtures.user(pool)
+            try await pool.transaction { tx in
+                _ = try EntitlementStore.extend(
+                    tx, userID: userID, plan: "premium_monthly", days: 1, source: .admin,
+                    cause: ChangeCause(actor: .admin, reason: "grant"))
+            }
+            await #expect(throws: PGError.self) {
+                try await pool.withConnection { try $0.execute("DELETE FROM entitlement_changes") }
+            }
+        }
+    }
+
+    @Test func expiryIsDerivedAtReadTime() {
+        let entitlement = Entitlement(
+            id: 1, userID: 1, plan: "p", status: .active, source: .stripe, startsAt: Date(timeIntervalSinceNow: -100),
+            expiresAt: Date(timeIntervalSinceNow: -1))
+        #expect(entitlement.effectiveStatus() == .expired)
+        #expect(!entitlement.isActive())
+    }
+}
