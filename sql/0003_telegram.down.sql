@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS stars_refunds;
+DROP TABLE IF EXISTS telegram_updates;
