@@ -71,18 +71,37 @@ struct AppConfig: Sendable {
         ("SHUTDOWN_GRACE_SECONDS", "how long in-flight requests may finish after SIGTERM", "20"),
     ]
 
+    /// `--help` text: every variable with its meaning and default, wrapped to 78 columns by hand (ArgumentParser
+    /// re-wraps only lines longer than the screen, and would lose the column layout).
     static var environmentHelp: String {
-        let width = variables.map(\.name.count).max() ?? 0
-        let lines = variables.map { variable in
-            variable.name.padding(toLength: width + 2, withPad: " ", startingAt: 0)
-                + "\(variable.meaning) (default: \(variable.defaultValue))"
+        let width = (variables.map(\.name.count).max() ?? 0) + 2
+        let lines = variables.flatMap { variable in
+            wrap("\(variable.meaning) (default: \(variable.defaultValue))", width: max(20, 76 - width))
+                .enumerated().map { index, text in
+                    (index == 0 ? variable.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                        : String(repeating: " ", count: width)) + text
+                }
         }
         return "ENVIRONMENT:\n  " + lines.joined(separator: "\n  ")
     }
 
+    private static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ") {
+            if !current.isEmpty, current.count + 1 + word.count > width {
+                lines.append(current)
+                current = ""
+            }
+            current += current.isEmpty ? String(word) : " " + word
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
+    }
+
     /// Reads and validates the configuration `serve` needs.
     static func load(from environment: [String: String]) throws(Invalid) -> AppConfig {
-        var reader = EnvironmentReader(environment)
+        let reader = EnvironmentReader(environment)
         let host = reader.string("HOST") ?? "127.0.0.1"
         let port = try reader.int("PORT", default: 8080, range: 0...65535)
         let jwtSecret = try reader.required("JWT_SECRET", why: "is required: the HS256 key for Mini App tokens")

@@ -43,7 +43,7 @@
   }
 
   function formatAmount(amount, currency) {
-    if (currency === "XTR") return amount + " ⭐";
+    if (currency === "XTR") return amount + " Stars";
     try {
       return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(amount / 100);
     } catch (_) {
@@ -130,7 +130,7 @@
         const stars = document.createElement("button");
         stars.type = "button";
         stars.className = "buy-stars";
-        stars.textContent = "Pay " + plan.stars_price + " ⭐";
+        stars.textContent = "Pay " + plan.stars_price + " Stars";
         stars.addEventListener("click", () => checkout(plan.code, "telegram_stars", stars));
         actions.appendChild(stars);
       }

@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 
 /// The rows of one statement. Owns the libpq result and frees it when released; use it inside the unit of work
 /// that produced it and return decoded Swift values.
@@ -30,7 +31,15 @@ public final class PGResult {
     public var first: PGRow? { count > 0 ? self[0] : nil }
 
     /// The column index for a name, or a usage error naming the column.
+    ///
+    /// The name matches exactly as the result spells it (`AS "userId"` is found as `userId`). Only when no column
+    /// matches exactly does libpq's `PQfnumber` rule apply (unquoted names fold to lower case, `"..."` quotes).
     func columnIndex(_ name: String) throws(PGError) -> Int32 {
+        let exact = name.withCString { wanted -> Int32 in
+            for column in 0..<Int32(columnCount) where strcmp(PQfname(handle, column), wanted) == 0 { return column }
+            return -1
+        }
+        if exact >= 0 { return exact }
         let index = PQfnumber(handle, name)
         guard index >= 0 else {
             throw PGError(kind: .usage, message: "result has no column \"\(name)\"", column: name)

@@ -1,0 +1,39 @@
+import Hummingbird
+import Logging
+
+/// One log line per request: method, route template, status, duration and (through the logger's metadata) the
+/// request id. Successful probe and scrape requests (`/health/*`, `/metrics`) log at debug so they do not drown
+/// the log.
+struct AccessLogMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(
+        _ request: Request, context: AppRequestContext,
+        next: (Request, AppRequestContext) async throws -> Response
+    ) async throws -> Response {
+        let started = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            log(request, context, status: Int(response.status.code), since: started)
+            return response
+        } catch {
+            log(request, context, status: 500, since: started)
+            throw error
+        }
+    }
+
+    private func log(_ request: Request, _ context: AppRequestContext, status: Int, since started: ContinuousClock.Instant) {
+        let route = RouteLabel.route(context)
+        let quiet = status < 400 && (route.hasPrefix("/health/") || route == "/metrics")
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        context.logger.log(
+            level: quiet ? .debug : .info, "request",
+            metadata: [
+                "method": .string(RouteLabel.method(request.method)),
+                "route": .string(route),
+                "status": .stringConvertible(status),
+                "duration_ms": .stringConvertible((milliseconds * 1000).rounded() / 1000),
+            ])
+    }
+}

@@ -1,0 +1,39 @@
+import Crypto
+import Foundation
+import Hummingbird
+
+/// `Authorization: Bearer <ADMIN_TOKEN>` for `/admin/v1`, compared in constant time (HMACs of both sides, so
+/// neither length nor content leaks through timing). Sets `context.principal = .admin`.
+struct AdminAuthMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    private let key = SymmetricKey(size: .bits256)
+    private let expectedMAC: Data
+
+    init(token: String) {
+        self.expectedMAC = Data(HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: key))
+    }
+
+    func handle(
+        _ request: Request, context: AppRequestContext,
+        next: (Request, AppRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw ProblemError.unauthorized("the admin token is required")
+        }
+        let presented = Data(HMAC<SHA256>.authenticationCode(for: Data(header.dropFirst(7).utf8), using: key))
+        guard constantTimeEquals(presented, expectedMAC) else {
+            throw ProblemError.unauthorized("the admin token is not valid")
+        }
+        var context = context
+        context.principal = .admin
+        return try await next(request, context)
+    }
+
+    private func constantTimeEquals(_ lhs: Data, _ rhs: Data) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for (a, b) in zip(lhs, rhs) { difference |= a ^ b }
+        return difference == 0
+    }
+}

@@ -1,0 +1,40 @@
+import Billing
+import Foundation
+import Hummingbird
+import Logging
+import PGClient
+
+/// `POST /admin/v1/payment-events/{id}/retry`: reprocesses a `failed` or `dead` Stripe event now (see
+/// `StripeWebhookProcessor.retry(id:)`). Behind `ADMIN_TOKEN`, absent when it is unset.
+///
+/// Answers: 200 `{"id", "outcome"}` (`processed`, `ignored`, or `failed` when it failed again); 404 when there is no
+/// such ledger row; 409 when the row is not a failed or dead Stripe event (already processed, ignored, another
+/// provider's, or being retried by someone else right now and done by the time the lock was free).
+enum AdminRetryRoutes: AppModule {
+    struct RetryResponse: ResponseEncodable, Sendable {
+        var id: Int64
+        var outcome: String
+    }
+
+    static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
+        guard let token = config.adminToken else { return }
+        let processor = StripeWebhookRoutes.makeProcessor(dependencies)
+        let pool = dependencies.pool
+        let admin = router.group("/admin/v1/payment-events").add(middleware: AdminAuthMiddleware(token: token))
+        admin.post("/:id/retry") { _, context -> RetryResponse in
+            guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
+                throw ProblemError.notFound("no such payment event")
+            }
+            if let (retried, outcome) = try await processor.retry(id: id) {
+                context.logger.notice(
+                    "admin retried payment event",
+                    metadata: ["action": "payment_event_retry", "payment_event_id": "\(retried)", "outcome": "\(outcome.rawValue)"])
+                return RetryResponse(id: retried, outcome: outcome.rawValue)
+            }
+            let existing = try await pool.withConnection { connection in try PaymentLedger.find(connection, id: id) }
+            guard let existing else { throw ProblemError.notFound("no such payment event") }
+            throw ProblemError.conflict(
+                "payment event \(id) is \(existing.status.rawValue) (\(existing.provider.rawValue)); only failed or dead Stripe events can be retried")
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import Billing
+import Foundation
+import Hummingbird
+import Logging
+import PGClient
+
+/// `/admin/v1`: operator actions behind `ADMIN_TOKEN` (the whole API is absent when it is unset). Every action
+/// is logged with what it did and to whom, never with the token.
+enum AdminRoutes: AppModule {
+    static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
+        guard let token = config.adminToken else { return }
+        let admin = router.group("/admin/v1").add(middleware: AdminAuthMiddleware(token: token))
+        let pool = dependencies.pool
+        admin.post("/entitlements") { request, context in
+            let body = try await request.decode(as: AdminEntitlementRequest.self, context: context)
+            let days = try body.validDays()
+            let plan = try body.validPlan()
+            let grant = try await pool.transaction { tx -> AdminEntitlementResponse in
+                let userID = try body.resolveUser(tx, create: true)
+                guard try PlanStore.plan(tx, code: plan) != nil else { throw AdminProblem.unknownPlan(plan) }
+                let change = try EntitlementStore.extend(
+                    tx, userID: userID, plan: plan, days: days, source: .admin,
+                    cause: ChangeCause(actor: .admin, reason: body.reason ?? "admin grant of \(days) days"))
+                return AdminEntitlementResponse(
+                    userID: userID, plan: plan, status: change.afterStatus.rawValue,
+                    expiresAt: APIFormat.timestamp(change.afterExpiresAt), changed: true)
+            }
+            context.logger.notice(
+                "admin granted entitlement",
+                metadata: ["action": "grant", "user_id": "\(grant.userID)", "plan": "\(plan)", "days": "\(days)"])
+            return grant
+        }
+        admin.delete("/entitlements") { request, context in
+            let body = try await request.decode(as: AdminEntitlementRequest.self, context: context)
+            let plan = try body.validPlan()
+            let result = try await pool.transaction { tx -> AdminEntitlementResponse in
+                let userID = try body.resolveUser(tx, create: false)
+                let change = try EntitlementStore.revoke(
+                    tx, userID: userID, plan: plan,
+                    cause: ChangeCause(actor: .admin, reason: body.reason ?? "admin revoke"))
+                let current = try EntitlementStore.find(tx, userID: userID, plan: plan)
+                guard let current else { throw AdminProblem.noEntitlement }
+                return AdminEntitlementResponse(
+                    userID: userID, plan: plan, status: current.status.rawValue,
+                    expiresAt: APIFormat.timestamp(current.expiresAt), changed: change != nil)
+            }
+            context.logger.notice(
+                "admin revoked entitlement",
+                metadata: ["action": "revoke", "user_id": "\(result.userID)", "plan": "\(plan)", "changed": "\(result.changed)"])
+            return result
+        }
+        admin.get("/payment-events") { request, context in
+            let status = try request.uri.queryParameters["status"].map { text throws(ProblemError) in
+                guard let status = PaymentEventStatus(rawValue: String(text)) else {
+                    throw ProblemError.badRequest("status must be one of received, processed, failed, ignored, dead")
+                }
+                return status
+            }
+            let provider = try request.uri.queryParameters["provider"].map { text throws(ProblemError) in
+                guard let provider = PaymentProvider(rawValue: String(text)) else {
+                    throw ProblemError.badRequest("provider must be stripe or telegram_stars")
+                }
+                return provider
+            }
+            let limit = try APIFormat.limit(request.uri.queryParameters["limit"].map(String.init), maximum: 500)
+            let events = try await pool.withConnection { connection in
+                try PaymentLedger.list(connection, status: status, provider: provider, limit: limit)
+            }
+            return PaymentEventList(events: events.map(PaymentEventList.Item.init))
+        }
+    }
+}
+
+/// Body of `POST` and `DELETE /admin/v1/entitlements`.
+struct AdminEntitlementRequest: Decodable, Sendable {
+    var telegramID: Int64?
+    var userID: Int64?
+    var plan: String?
+    var days: Int?
+    var reason: String?
+
+    enum CodingKeys: String, CodingKey {
+        case telegramID = "telegram_id"
+        case userID = "user_id"
+        case plan, days, reason
+    }
+
+    func validPlan() throws(ProblemError) -> String {
+        guard let plan, !plan.isEmpty, plan.count <= 64 else { throw ProblemError.badRequest("plan is required") }
+        return plan
+    }
+
+    func validDays() throws(ProblemError) -> Int {
+        guard let days, (1...3650).contains(days) else {
+            throw ProblemError.badRequest("days must be a whole number from 1 to 3650")
+        }
+        return days
+    }
+
+    /// The target user: by `user_id`, or by `telegram_id` (created when `create`, as a grant may precede the
+    /// user's first message).
+    func resolveUser(_ connection: PGConnection, create: Bool) throws -> Int64 {
+        switch (userID, telegramID) {
+        case (let id?, nil):
+            guard try UserStore.find(connection, id: id) != nil else { throw AdminProblem.unknownUser }
+            return id
+        case (nil, let telegramID?):
+            guard telegramID > 0 else { throw ProblemError.badRequest("telegram_id must be positive") }
+            if create { return try UserStore.ensure(connection, telegramID: telegramID) }
+            guard let user = try UserStore.find(connection, telegramID: telegramID) else { throw AdminProblem.unknownUser }
+            return user.id
+        default:
+            throw ProblemError.badRequest("give exactly one of telegram_id or user_id")
+        }
+    }
+}
+
+struct AdminEntitlementResponse: ResponseEncodable, Sendable {
+    var userID: Int64
+    var plan: String
+    var status: String
+    var expiresAt: String?
+    var changed: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case userID = "user_id"
+        case plan, status, changed
+        case expiresAt = "expires_at"
+    }
+}
+
+struct PaymentEventList: ResponseEncodable, Sendable {
+    struct Item: Encodable, Sendable {
+        var id: Int64
+        var provider: String
+        var eventID: String
+        var eventType: String
+        var status: String
+        var attempts: Int
+        var error: String?
+        var receivedAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case id, provider, status, attempts, error
+            case eventID = "event_id"
+            case eventType = "event_type"
+            case receivedAt = "received_at"
+        }
+
+        init(_ event: PaymentEvent) {
+            id = event.id
+            provider = event.provider.rawValue
+            eventID = event.eventID
+            eventType = event.eventType
+            status = event.status.rawValue
+            attempts = event.attempts
+            error = event.lastError
+            receivedAt = APIFormat.timestamp(event.receivedAt)
+        }
+    }
+
+    var events: [Item]
+}
+
+/// Admin-specific problems.
+enum AdminProblem: Error, ProblemConvertible {
+    case unknownUser
+    case unknownPlan(String)
+    case noEntitlement
+
+    var problem: ProblemError {
+        switch self {
+        case .unknownUser: .notFound("no such user")
+        case .unknownPlan(let plan): .unprocessable("plan \(plan) does not exist")
+        case .noEntitlement: .notFound("the user has no entitlement to this plan")
+        }
+    }
+}

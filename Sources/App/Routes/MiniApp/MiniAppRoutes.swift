@@ -1,0 +1,184 @@
+import Billing
+import CoreMetrics
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MiniApp
+import NIOCore
+import PGClient
+import ServiceLifecycle
+import Telegram
+
+/// The Mini App: `POST /api/v1/miniapp/auth`, the bearer billing API under `/api/v1`, and the page at `/miniapp/`.
+enum MiniAppRoutes: AppModule {
+    static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
+        guard let services = dependencies.miniApp else {
+            dependencies.logger.warning("Mini App services are not configured; the Mini App API is off")
+            return
+        }
+        addAuth(router, services)
+        let api = router.group("/api/v1").add(middleware: MiniAppAuthMiddleware(sessions: services.sessions))
+        addAccount(api, services)
+        addCheckout(api, services)
+        addPage(router, MiniAppAssets())
+    }
+
+    /// Purges idempotency keys older than 24 h (hourly) while the Mini App API is on.
+    static func services(config: AppConfig, dependencies: AppDependencies) -> [any Service] {
+        guard let services = dependencies.miniApp else { return [] }
+        return [IdempotencyKeyJanitor(pool: services.pool, logger: dependencies.logger)]
+    }
+
+    static func addAuth(_ router: AppRouter, _ services: MiniAppServices) {
+        router.post("/api/v1/miniapp/auth") { request, context in
+            var initData: String?
+            if let header = request.headers[.authorization], header.hasPrefix("tma ") {
+                initData = String(header.dropFirst(4))
+            } else if request.headers[.contentType]?.contains("json") == true {
+                initData = try await request.decode(as: MiniAppDTO.AuthRequest.self, context: context).initData
+            }
+            guard let initData, !initData.isEmpty else {
+                throw ProblemError.unauthorized("initData is required (Authorization: tma <initData>)", challenge: "tma")
+            }
+            let result = try await services.auth.exchange(
+                initData: initData, userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
+                clientIP: clientIP(request, context))
+            return MiniAppAuthBody(result)
+        }
+    }
+
+    static func addAccount(_ api: RouterGroup<AppRequestContext>, _ services: MiniAppServices) {
+        let pool = services.pool
+        api.get("/me") { _, context in
+            let principal = try context.requireMiniAppUser()
+            return try await pool.withConnection { connection in
+                guard let user = try UserStore.find(connection, id: principal.userID) else { throw ProblemError.notFound("user not found") }
+                let entitlements = try EntitlementStore.active(connection, userID: user.id)
+                return MiniAppDTO.Me(
+                    user: .init(id: user.id, telegramID: user.telegramID, username: user.username, firstName: user.firstName),
+                    entitlements: entitlements.map(MiniAppDTO.EntitlementBody.init))
+            }
+        }
+        let stripeEnabled = services.checkout.stripeEnabled
+        api.get("/billing/plans") { _, context in
+            _ = try context.requireMiniAppUser()
+            let plans = try await pool.withConnection { try PlanStore.activePlans($0) }
+            return MiniAppDTO.Plans(plans: plans.map { plan in
+                MiniAppDTO.PlanBody(
+                    code: plan.code, name: plan.name, periodDays: plan.periodDays, starsPrice: plan.starsPrice,
+                    stripe: plan.stripePriceID != nil && stripeEnabled, recurring: plan.recurring)
+            })
+        }
+        api.get("/billing/subscription") { _, context in
+            let principal = try context.requireMiniAppUser()
+            let best = try await pool.withConnection { try EntitlementStore.active($0, userID: principal.userID).first }
+            guard let best else { return MiniAppDTO.Subscription() }
+            return MiniAppDTO.Subscription(
+                plan: best.plan, status: best.effectiveStatus().rawValue, expiresAt: APIFormat.timestamp(best.expiresAt) as String,
+                provider: best.source.rawValue)
+        }
+        api.get("/billing/invoices") { request, context in
+            let principal = try context.requireMiniAppUser()
+            let limit = try APIFormat.limit(request.uri.queryParameters["limit"].map(String.init))
+            let cursor = try request.uri.queryParameters["cursor"].map { text throws(ProblemError) in
+                try KeysetCursor.decode(String(text))
+            }
+            let (shown, hasMore) = try await pool.withConnection { connection in
+                try invoicePage(connection, userID: principal.userID, limit: limit, after: cursor)
+            }
+            let next = hasMore ? shown.last.map { KeysetCursor.encode(createdAt: $0.createdAt, id: $0.id) } : nil
+            return MiniAppDTO.Invoices(invoices: shown.map(MiniAppDTO.InvoiceBody.init), nextCursor: next)
+        }
+    }
+
+    /// One page and whether more follow. `InvoiceStore.page` returns at most 100 rows, so the usual "ask for one
+    /// more" probe cannot work for `limit=100`: there a second one-row query after the page's last row decides.
+    static func invoicePage(
+        _ connection: PGConnection, userID: Int64, limit: Int, after cursor: (createdAt: Date, id: Int64)?
+    ) throws -> (invoices: [Invoice], hasMore: Bool) {
+        let maximum = 100
+        if limit < maximum {
+            let page = try InvoiceStore.page(connection, userID: userID, limit: limit + 1, after: cursor)
+            return (Array(page.prefix(limit)), page.count > limit)
+        }
+        let page = try InvoiceStore.page(connection, userID: userID, limit: maximum, after: cursor)
+        guard page.count == maximum, let last = page.last else { return (page, false) }
+        let more = try InvoiceStore.page(connection, userID: userID, limit: 1, after: (last.createdAt, last.id))
+        return (page, !more.isEmpty)
+    }
+
+    static func addCheckout(_ api: RouterGroup<AppRequestContext>, _ services: MiniAppServices) {
+        let checkout = services.checkout
+        let metrics = services.metrics
+        api.post("/billing/checkout") { request, context in
+            let principal = try context.requireMiniAppUser()
+            let body = try await request.decode(as: MiniAppDTO.CheckoutRequest.self, context: context)
+            guard let plan = body.plan, !plan.isEmpty else { throw ProblemError.badRequest("plan is required") }
+            guard let providerName = body.provider, let provider = PaymentProvider(rawValue: providerName) else {
+                throw ProblemError.badRequest("provider must be stripe or telegram_stars")
+            }
+            let key = request.headers[HTTPField.Name("Idempotency-Key") ?? .authorization]
+            let (result, replayed) = try await checkout.service.checkout(
+                userID: principal.userID, telegramID: principal.telegramID, plan: plan, provider: provider,
+                idempotencyKey: key)
+            if !replayed { metrics.checkoutStarted(plan: plan) }
+            context.logger.info(
+                "checkout started",
+                metadata: ["plan": "\(plan)", "provider": "\(provider.rawValue)", "replayed": "\(replayed)"])
+            return MiniAppDTO.CheckoutBody(provider: result.provider, url: result.url)
+        }
+        api.post("/billing/portal") { _, context in
+            let principal = try context.requireMiniAppUser()
+            let url = try await checkout.service.portalURL(userID: principal.userID)
+            metrics.portalOpened()
+            return MiniAppDTO.PortalBody(url: url)
+        }
+    }
+
+    static func addPage(_ router: AppRouter, _ assets: MiniAppAssets) {
+        // Hummingbird treats "/miniapp" and "/miniapp/" as one path.
+        router.get("/miniapp") { _, _ in try page(assets, "") }
+        router.get("/miniapp/{file}") { _, context in
+            try page(assets, context.parameters.get("file") ?? "")
+        }
+    }
+
+    static func page(_ assets: MiniAppAssets, _ name: String) throws -> Response {
+        guard let asset = assets.asset(path: name) else { throw ProblemError.notFound() }
+        return Response(
+            status: .ok, headers: [.contentType: asset.contentType, .cacheControl: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(bytes: asset.body)))
+    }
+
+    /// The client address for per-IP rate limiting: the first `X-Forwarded-For` hop (set by the load balancer),
+    /// else nil (the per-user limit still applies).
+    static func clientIP(_ request: Request, _ context: AppRequestContext) -> String? {
+        guard let forwarded = request.headers[HTTPField.Name("X-Forwarded-For") ?? .via] else { return nil }
+        return forwarded.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+}
+
+/// `{"access_token","token_type","expires_in","user":{...}}`.
+struct MiniAppAuthBody: ResponseEncodable, Sendable {
+    var accessToken: String
+    var tokenType: String
+    var expiresIn: Int
+    var user: MiniAppDTO.UserBody
+
+    enum CodingKeys: String, CodingKey {
+        case user
+        case accessToken = "access_token"
+        case tokenType = "token_type"
+        case expiresIn = "expires_in"
+    }
+
+    init(_ result: MiniAppAuthResult) {
+        accessToken = result.accessToken
+        tokenType = result.tokenType
+        expiresIn = result.expiresIn
+        user = .init(
+            id: result.user.id, telegramID: result.user.telegramID, username: result.user.username,
+            firstName: result.user.firstName)
+    }
+}

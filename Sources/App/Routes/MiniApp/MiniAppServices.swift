@@ -1,0 +1,68 @@
+import AsyncHTTPClient
+import Billing
+import CoreMetrics
+import Logging
+import MiniApp
+import PGClient
+import Telegram
+
+/// What the Mini App routes use, built once from the configuration.
+struct MiniAppServices: Sendable {
+    struct Checkout: Sendable {
+        let service: CheckoutService
+        let stripeEnabled: Bool
+    }
+
+    let pool: PGPool
+    let sessions: SessionService
+    let auth: MiniAppAuthService
+    let checkout: Checkout
+    let metrics: MiniAppMetrics
+
+    init(config: AppConfig, dependencies: AppDependencies) async throws {
+        pool = dependencies.pool
+        sessions = await SessionService(
+            pool: dependencies.pool,
+            configuration: try SessionConfiguration(
+                currentSecret: config.jwtSecret, previousSecret: config.jwtPreviousSecret, ttlSeconds: config.jwtTTL),
+            logger: dependencies.logger)
+        let validator = try InitDataValidator(
+            configuration: InitDataValidatorConfiguration(
+                botToken: config.telegramBotToken, maxAgeSeconds: Int64(config.initDataMaxAge)))
+        auth = MiniAppAuthService(
+            pool: dependencies.pool, validator: validator, sessions: sessions, logger: dependencies.logger,
+            metricsFactory: dependencies.metrics.factory)
+        let httpClient = dependencies.httpClient ?? .shared
+        let stripe = config.stripeAPIKey.map { key in
+            StripeClient(
+                configuration: StripeClientConfiguration(
+                    apiKey: key, apiBaseURL: config.stripeAPIBaseURL, publicBaseURL: config.publicBaseURL),
+                httpClient: httpClient, logger: dependencies.logger)
+        }
+        checkout = Checkout(
+            service: CheckoutService(
+                pool: dependencies.pool, stripe: stripe,
+                bot: TelegramWebhookRoutes.makeBotClient(config: config, dependencies: dependencies),
+                signer: StarsInvoicePayloadSigner(botToken: config.telegramBotToken), logger: dependencies.logger),
+            stripeEnabled: stripe != nil)
+        metrics = MiniAppMetrics(factory: dependencies.metrics.factory)
+    }
+}
+
+/// `miniapp_checkout_start_total{plan}`, `billing_checkout_started_total{plan}`, `miniapp_portal_open_total`.
+struct MiniAppMetrics: Sendable {
+    let factory: any MetricsFactory
+    let portal: CoreMetrics.Counter
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+        portal = CoreMetrics.Counter(label: "miniapp_portal_open_total", factory: factory)
+    }
+
+    func checkoutStarted(plan: String) {
+        CoreMetrics.Counter(label: "miniapp_checkout_start_total", dimensions: [("plan", plan)], factory: factory).increment()
+        CoreMetrics.Counter(label: "billing_checkout_started_total", dimensions: [("plan", plan)], factory: factory).increment()
+    }
+
+    func portalOpened() { portal.increment() }
+}

@@ -1,0 +1,68 @@
+import Billing
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `POST /webhooks/stripe`: signature (any v1, any configured secret, tolerance both ways) → 400 and nothing
+/// written when bad; then store-then-process once per event id. 200 for processed, duplicate, ignored and
+/// failed-but-stored events; 503 only when the event could not be stored, so Stripe retries.
+enum StripeWebhookRoutes: AppModule {
+    static let signatureHeader = HTTPField.Name("Stripe-Signature") ?? .authorization
+
+    struct Received: ResponseEncodable, Sendable {
+        let received: Bool
+        let outcome: String
+    }
+
+    static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
+        let metrics = WebhookMetrics(provider: "stripe", factory: dependencies.metrics.factory)
+        let verifier = StripeSignatureVerifier(
+            secrets: config.stripeWebhookSecrets, toleranceSeconds: Int64(config.stripeWebhookTolerance))
+        let processor = makeProcessor(dependencies)
+        let enabled = !config.stripeWebhookSecrets.isEmpty
+        router.post("/webhooks/stripe") { request, context in
+            guard enabled else {
+                throw ProblemError.serviceUnavailable("Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)", retryAfterSeconds: 60)
+            }
+            let body = Data(buffer: try await request.body.collect(upTo: HTTPLimits.maxBodyBytes))
+            do {
+                _ = try verifier.verify(payload: body, header: request.headers[signatureHeader])
+            } catch {
+                metrics.record(.rejected)
+                throw ProblemError.badRequest("Stripe-Signature is missing or does not match: \(error)")
+            }
+            let event: StripeEvent
+            do {
+                event = try StripeEvent(decoding: body)
+            } catch {
+                metrics.record(.rejected)
+                throw ProblemError.badRequest("the body is not a Stripe event: \(error)")
+            }
+            let outcome: StripeWebhookProcessor.Outcome
+            do {
+                outcome = try await processor.receive(event, rawBody: String(decoding: body, as: UTF8.self))
+            } catch {
+                metrics.record(.failed)
+                throw ProblemError.serviceUnavailable("the event could not be stored; retry later", retryAfterSeconds: 5)
+            }
+            switch outcome {
+            case .processed: metrics.record(.processed)
+            case .duplicate: metrics.record(.duplicate)
+            case .ignored: metrics.record(.ignored)
+            case .failed: metrics.record(.failed)
+            }
+            return Received(received: true, outcome: outcome.rawValue)
+        }
+    }
+
+    static func services(config: AppConfig, dependencies: AppDependencies) -> [any Service] {
+        [StripeRetryWorker(processor: makeProcessor(dependencies), logger: dependencies.logger)]
+    }
+
+    static func makeProcessor(_ dependencies: AppDependencies) -> StripeWebhookProcessor {
+        StripeWebhookProcessor(
+            pool: dependencies.pool, logger: dependencies.logger, metricsFactory: dependencies.metrics.factory)
+    }
+}

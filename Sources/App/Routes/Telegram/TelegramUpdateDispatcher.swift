@@ -1,0 +1,264 @@
+import Billing
+import Foundation
+import Logging
+import Marketing
+import PGClient
+import Telegram
+
+/// Applies one Telegram update. Every update's effects commit in one transaction together with its `update_id`
+/// (so a redelivery is a no-op); calls back to Telegram happen after that commit, never inside it.
+struct TelegramUpdateDispatcher: Sendable {
+    let pool: PGPool
+    let bot: BotAPIClient
+    let signer: StarsInvoicePayloadSigner
+    let webhookMetrics: WebhookMetrics
+    let paymentMetrics: TelegramPaymentMetrics
+    let marketingMetrics: MarketingMetrics
+    /// How old an invoice may be when its pre-checkout query arrives.
+    let invoiceMaxAge: TimeInterval = 7 * 86_400
+    /// Replies sent while Telegram waits for the webhook's answer (callback answers, `/buy`, `/status`): one quick
+    /// retry at most, and no long flood-control waits, so a slow Bot API cannot hold the webhook for 30 s. The
+    /// update is already committed, so a lost reply is only a lost reply.
+    static let replyRetry = BotAPIRetryPolicy(
+        maxAttempts: 2, baseDelay: .milliseconds(100), maxDelay: .milliseconds(500), maxRetryAfter: .seconds(2))
+
+    func handle(_ update: TelegramUpdate, raw: String, logger: Logger) async throws -> TelegramWebhookReply {
+        var logger = logger
+        logger[metadataKey: "update_id"] = "\(update.updateID)"
+        switch update.content {
+        case .preCheckoutQuery(let query):
+            return try await preCheckout(update, query)
+        case .message(let message):
+            if let payment = message.successfulPayment {
+                try await successfulPayment(update, message, payment, raw: raw, logger: logger)
+            } else if let refund = message.refundedPayment {
+                try await refunded(update, refund, raw: raw, logger: logger)
+            } else if let text = message.text, text.hasPrefix("/") {
+                try await command(update, message, text, logger: logger)
+            } else {
+                try await claimOnly(update, kind: "message")
+            }
+        case .callbackQuery(let query):
+            try await callback(update, query, logger: logger)
+        case .editedMessage, .channelPost, .unknown:
+            try await claimOnly(update, kind: "other")
+        }
+        return .empty
+    }
+
+    // MARK: - Payments
+
+    private func preCheckout(_ update: TelegramUpdate, _ query: PreCheckoutQuery) async throws -> TelegramWebhookReply {
+        let plan = try? signer.verify(
+            query.invoicePayload, expectedTelegramUserID: query.from.id, maxAge: invoiceMaxAge
+        ).plan
+        let currency = query.currency
+        let amount = Int64(query.totalAmount)
+        let updateID = update.updateID
+        let (claimed, decision) = try await pool.transaction { tx in
+            let claimed = try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "pre_checkout_query")
+            return (claimed, try PreCheckoutRules.decide(tx, plan: plan, currency: currency, totalAmount: amount))
+        }
+        webhookMetrics.record(claimed ? .processed : .duplicate)
+        // Answer even a redelivered query: the answer has no effect of its own and Telegram is still waiting.
+        return .answerPreCheckout(
+            AnswerPreCheckoutQueryRequest(
+                preCheckoutQueryID: query.id, ok: decision.ok, errorMessage: decision.ok ? nil : decision.errorMessage))
+    }
+
+    private func successfulPayment(
+        _ update: TelegramUpdate, _ message: TelegramMessage, _ payment: SuccessfulPayment, raw: String, logger: Logger
+    ) async throws {
+        var logger = logger
+        logger[metadataKey: "charge_id"] = "\(payment.telegramPaymentChargeID)"
+        guard let from = message.from,
+            let payload = try? signer.verify(payment.invoicePayload, expectedTelegramUserID: from.id, maxAge: nil)
+        else {
+            // Money was taken but we cannot tell for what: keep it in the ledger as dead for an operator.
+            guard
+                try await recordUnapplied(
+                    update, chargeID: payment.telegramPaymentChargeID, raw: raw,
+                    error: "invoice payload failed verification")
+            else { return webhookMetrics.record(.duplicate) }
+            logger.error("Stars payment with an unverifiable invoice payload; recorded as dead for review")
+            paymentMetrics.failed.increment()
+            webhookMetrics.record(.failed)
+            return
+        }
+        let stars = StarsPayment(
+            profile: Self.profile(from), chargeID: payment.telegramPaymentChargeID, currency: payment.currency,
+            totalAmount: Int64(payment.totalAmount), plan: payload.plan,
+            subscriptionExpiration: payment.subscriptionExpiresAt, rawJSON: raw)
+        let updateID = update.updateID
+        do {
+            let outcome = try await pool.transaction { tx -> StarsLedgerOutcome in
+                guard try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "successful_payment") else {
+                    return .duplicate
+                }
+                return try StarsLedger.applyPayment(tx, stars)
+            }
+            switch outcome {
+            case .applied(let change):
+                paymentMetrics.paid(amount: stars.totalAmount, currency: stars.currency)
+                webhookMetrics.record(.processed)
+                logger.info(
+                    "Stars payment applied",
+                    metadata: ["plan": "\(stars.plan)", "expires_at": "\(change.afterExpiresAt.ISO8601Format())"])
+            case .duplicate:
+                webhookMetrics.record(.duplicate)
+            case .recordedWithoutEffect:
+                webhookMetrics.record(.ignored)
+            }
+        } catch let error as PGError where !Self.failsOnEveryDelivery(error) {
+            throw error  // 5xx: Telegram delivers the update again later.
+        } catch {
+            guard try await recordUnapplied(update, chargeID: stars.chargeID, raw: raw, error: "\(error)") else {
+                return webhookMetrics.record(.duplicate)
+            }
+            logger.error("Stars payment could not be applied; recorded as dead for review", metadata: ["error": "\(error)"])
+            paymentMetrics.failed.increment()
+            webhookMetrics.record(.failed)
+        }
+    }
+
+    private func refunded(_ update: TelegramUpdate, _ refund: RefundedPayment, raw: String, logger: Logger) async throws {
+        let chargeID = refund.telegramPaymentChargeID
+        let updateID = update.updateID
+        let outcome = try await pool.transaction { tx -> StarsLedgerOutcome in
+            guard try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "refunded_payment") else { return .duplicate }
+            return try StarsLedger.applyRefund(tx, chargeID: chargeID, actor: .telegramStars, rawJSON: raw)
+        }
+        switch outcome {
+        case .applied:
+            webhookMetrics.record(.processed)
+            logger.info("Stars refund applied", metadata: ["charge_id": "\(chargeID)"])
+        case .duplicate: webhookMetrics.record(.duplicate)
+        case .recordedWithoutEffect: webhookMetrics.record(.ignored)
+        }
+    }
+
+    /// Database failures that would happen again on every delivery (invalid data, a broken constraint): the
+    /// payment is kept as dead for an operator rather than redelivered by Telegram forever. Everything else (lost
+    /// connection, pool timeout, shutdown, statement timeout, lock timeout) is thrown so that Telegram retries.
+    static func failsOnEveryDelivery(_ error: PGError) -> Bool {
+        guard error.kind == .server, let state = error.sqlState, !error.isConnectionLost else { return false }
+        return state.errorClass == "22" || state.errorClass == "23"
+    }
+
+    /// Keeps a payment we could not apply in the ledger (`dead`, with the reason) instead of losing it.
+    /// - Returns: false when the update had already been handled (a concurrent or repeated delivery): nothing written.
+    private func recordUnapplied(_ update: TelegramUpdate, chargeID: String, raw: String, error: String) async throws
+        -> Bool
+    {
+        let updateID = update.updateID
+        return try await pool.transaction { tx -> Bool in
+            guard try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "successful_payment") else { return false }
+            if let id = try PaymentLedger.recordFailure(
+                tx, provider: .telegramStars, eventID: chargeID, eventType: "successful_payment",
+                payload: PGRawJSON(raw), eventCreated: nil, error: error, retryIn: .seconds(3600))
+            {
+                try PaymentLedger.setStatus(tx, id: id, status: .dead)
+            }
+            return true
+        }
+    }
+
+    // MARK: - Marketing and commands
+
+    private func callback(_ update: TelegramUpdate, _ query: CallbackQuery, logger: Logger) async throws {
+        let cta = query.data.flatMap(CTAParser.parseCallbackData)
+        let updateID = update.updateID
+        let profile = Self.profile(query.from)
+        let channel = query.message.map { String($0.chat.id) }
+        let recorded = try await pool.transaction { tx -> Bool in
+            guard try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "callback_query") else { return false }
+            guard let cta else { return true }
+            _ = try CTACapture.record(tx, telegramID: query.from.id, profile: profile, cta: cta, channel: channel)
+            return true
+        }
+        if recorded, let cta { marketingMetrics.recordClicks(ctaType: cta.name) }
+        webhookMetrics.record(recorded ? (cta == nil ? .ignored : .processed) : .duplicate)
+        guard recorded else { return }
+        do {
+            _ = try await bot.answerCallbackQuery(
+                AnswerCallbackQueryRequest(callbackQueryID: query.id, text: cta == nil ? nil : "Thanks!"),
+                retry: Self.replyRetry)
+        } catch {
+            logger.warning("answerCallbackQuery failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func command(_ update: TelegramUpdate, _ message: TelegramMessage, _ text: String, logger: Logger) async throws {
+        guard let from = message.from else { return try await claimOnly(update, kind: "message") }
+        let word = text.split(separator: " ").first.map { String($0.split(separator: "@").first ?? $0) } ?? ""
+        let updateID = update.updateID
+        let profile = Self.profile(from)
+        let cta = word == "/start" ? CTAParser.parseStartCommand(text) : nil
+        let context = try await pool.transaction { tx -> CommandContext? in
+            guard try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "command") else { return nil }
+            let user = try UserStore.upsert(tx, profile: profile)
+            if let cta { _ = try CTACapture.record(tx, telegramID: from.id, profile: profile, cta: cta, channel: "bot") }
+            return CommandContext(
+                userID: user.id, plans: try PlanStore.activePlans(tx),
+                entitlements: try EntitlementStore.active(tx, userID: user.id))
+        }
+        guard let context else {
+            webhookMetrics.record(.duplicate)
+            return
+        }
+        if let cta { marketingMetrics.recordClicks(ctaType: cta.name) }
+        webhookMetrics.record(.processed)
+        do {
+            switch word {
+            case "/buy": try await sendInvoice(chatID: message.chat.id, telegramID: from.id, plans: context.plans)
+            case "/status": try await sendStatus(chatID: message.chat.id, context: context)
+            default: break
+            }
+        } catch {
+            logger.warning("bot reply failed", metadata: ["command": "\(word)", "error": "\(error)"])
+        }
+    }
+
+    struct CommandContext: Sendable {
+        let userID: Int64
+        let plans: [Plan]
+        let entitlements: [Entitlement]
+    }
+
+    private func sendInvoice(chatID: Int64, telegramID: Int64, plans: [Plan]) async throws {
+        guard let plan = plans.first(where: { $0.starsPrice != nil }), let price = plan.starsPrice else {
+            _ = try await bot.sendMessage(
+                SendMessageRequest(chatID: .id(chatID), text: "Nothing is for sale right now."), retry: Self.replyRetry)
+            return
+        }
+        let payload = try signer.make(plan: plan.code, telegramUserID: telegramID)
+        _ = try await bot.sendInvoice(
+            SendInvoiceRequest(
+                chatID: .id(chatID), title: String(plan.name.prefix(32)),
+                description: "\(plan.name): \(plan.periodDays) days of access.", payload: payload, providerToken: "",
+                currency: "XTR", prices: [LabeledPrice(label: String(plan.name.prefix(32)), amount: price)]),
+            retry: Self.replyRetry)
+    }
+
+    private func sendStatus(chatID: Int64, context: CommandContext) async throws {
+        let text: String
+        if let best = context.entitlements.first {
+            text = "Your plan: \(best.plan) (\(best.status.rawValue)) until \(best.expiresAt.ISO8601Format())."
+        } else {
+            text = "You have no active plan. Send /buy to get one."
+        }
+        _ = try await bot.sendMessage(SendMessageRequest(chatID: .id(chatID), text: text), retry: Self.replyRetry)
+    }
+
+    private func claimOnly(_ update: TelegramUpdate, kind: String) async throws {
+        let updateID = update.updateID
+        let claimed = try await pool.transaction { try TelegramUpdateLog.claim($0, updateID: updateID, kind: kind) }
+        webhookMetrics.record(claimed ? .ignored : .duplicate)
+    }
+
+    static func profile(_ user: TelegramUser) -> TelegramProfile {
+        TelegramProfile(
+            telegramID: user.id, username: user.username, firstName: user.firstName, lastName: user.lastName,
+            languageCode: user.languageCode, isPremium: user.isPremium)
+    }
+}

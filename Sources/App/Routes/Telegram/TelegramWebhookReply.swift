@@ -1,0 +1,26 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import Telegram
+
+/// What the Telegram webhook answers: an empty 200, or a Bot API method in the body (Telegram executes it, so the
+/// pre-checkout answer needs no second HTTP call and cannot be lost after we commit).
+enum TelegramWebhookReply: Sendable {
+    case empty
+    case answerPreCheckout(AnswerPreCheckoutQueryRequest)
+
+    var response: Response {
+        switch self {
+        case .empty:
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
+        case .answerPreCheckout(let answer):
+            var object: [String: Any] = [
+                "method": "answerPreCheckoutQuery", "pre_checkout_query_id": answer.preCheckoutQueryID, "ok": answer.ok,
+            ]
+            if let message = answer.errorMessage { object["error_message"] = message }
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import PGClient
+
+/// `customer.subscription.*`: the subscription row is locked and only moved forward by events newer than its
+/// `last_event_created` watermark, so an older event delivered late never overwrites newer state.
+enum StripeSubscriptionSync {
+    static func apply(_ tx: PGConnection, _ event: StripeEvent, eventRow: Int64) throws -> Bool {
+        let subscription = try event.subscription()
+        let object = "subscription \(subscription.id)"
+        let userID = try StripeEventHandler.user(
+            tx, metadataUser: subscription.userID, customer: subscription.customer, object: object)
+        let plan = try StripeEventHandler.plan(tx, code: subscription.plan, priceIDs: subscription.priceIDs, object: object)
+        let deleted = event.type == .customerSubscriptionDeleted
+        let status = deleted ? "canceled" : subscription.status.rawValue
+        let periodEnd = (subscription.currentPeriodEnd ?? subscription.items.compactMap(\.currentPeriodEnd).max())
+            .map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        // Lock (creating if new) and read the watermark.
+        let current = try tx.query(
+            """
+            INSERT INTO stripe_subscriptions AS s (subscription_id, user_id, customer_id, plan, status,
+                current_period_end, cancel_at_period_end, last_event_created)
+            VALUES (\(subscription.id), \(userID), \(subscription.customer), \(plan.code), \(status), \(periodEnd),
+                \(subscription.cancelAtPeriodEnd), '-infinity')
+            ON CONFLICT (subscription_id) DO UPDATE SET updated_at = s.updated_at
+            RETURNING last_event_created
+            """)
+        let watermark = try current.first?.decode("last_event_created", as: Date.self) ?? .distantPast
+        guard event.createdAt >= watermark else { return false }
+        try tx.execute(
+            """
+            UPDATE stripe_subscriptions SET status = \(status), plan = \(plan.code), current_period_end = \(periodEnd),
+                cancel_at_period_end = \(subscription.cancelAtPeriodEnd), last_event_created = \(event.createdAt),
+                updated_at = now()
+            WHERE subscription_id = \(subscription.id)
+            """)
+        let cause = StripeEventHandler.cause(event, eventRow)
+        switch status {
+        case "canceled", "incomplete_expired":
+            try EntitlementStore.setStatus(tx, userID: userID, plan: plan.code, status: .canceled, cause: cause)
+        case "past_due", "unpaid":
+            try EntitlementStore.setStatus(tx, userID: userID, plan: plan.code, status: .pastDue, cause: cause)
+        case "active", "trialing":
+            if let periodEnd {
+                try EntitlementStore.grant(tx, userID: userID, plan: plan.code, until: periodEnd, source: .stripe, cause: cause)
+            }
+        default:
+            break
+        }
+        return true
+    }
+
+    /// True when a subscription event newer than `eventCreated` already ended the subscription.
+    static func endedAfter(_ tx: PGConnection, subscriptionID: String, eventCreated: Date) throws -> Bool {
+        try tx.query(
+            """
+            SELECT 1 AS ended FROM stripe_subscriptions
+            WHERE subscription_id = \(subscriptionID) AND status IN ('canceled', 'incomplete_expired')
+              AND last_event_created > \(eventCreated)
+            FOR SHARE
+            """
+        ).first != nil
+    }
+}

@@ -1,0 +1,97 @@
+import Crypto
+import Foundation
+
+/// Verifies Stripe webhook signatures (`Stripe-Signature`) as CONTRACT.md asks.
+///
+/// The signed text is `"{t}.{raw body bytes}"`, MACed with HMAC-SHA256 under each configured secret, the whole
+/// `whsec_…` string being the key (that is what Stripe's libraries do; the vectors confirm it). Any `v1` value may
+/// match any secret, so both Stripe's and our secret rotations work. Comparisons are constant-time. Unlike
+/// stripe-python, which only refuses old timestamps, a timestamp further than the tolerance in the *future* is
+/// refused too.
+///
+/// Checks run in stripe-python's order (header, `v1` present, signature, then time), so a forged and stale header
+/// reports `.noMatch`.
+public struct StripeSignatureVerifier: Sendable, CustomStringConvertible {
+    private let keys: [SymmetricKey]
+    /// Largest accepted distance between `t` and now, in seconds, in either direction.
+    public let toleranceSeconds: Int64
+    private let now: @Sendable () -> Date
+
+    /// - Parameters:
+    ///   - secrets: the configured `whsec_…` secrets, in any order (rotation: all are tried).
+    ///   - toleranceSeconds: `STRIPE_WEBHOOK_TOLERANCE_SECONDS` (300 by default).
+    ///   - now: the clock; tests pin it.
+    public init(secrets: [String], toleranceSeconds: Int64 = 300, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.keys = secrets.map { SymmetricKey(data: Array($0.utf8)) }
+        self.toleranceSeconds = toleranceSeconds
+        self.now = now
+    }
+
+    /// Number of configured secrets (the secrets themselves are never exposed).
+    public var secretCount: Int { keys.count }
+
+    /// Safe to log: no secret material.
+    public var description: String {
+        "StripeSignatureVerifier(secrets: \(keys.count), toleranceSeconds: \(toleranceSeconds))"
+    }
+
+    /// Verifies `header` against the exact bytes of the request body.
+    /// - Parameters:
+    ///   - payload: the raw body, byte for byte as received (never re-encoded JSON).
+    ///   - header: the `Stripe-Signature` value, or nil when the request had none.
+    /// - Returns: the parsed header (its timestamp is the signing time).
+    /// - Throws: `StripeSignatureError`.
+    @discardableResult
+    public func verify(payload: some DataProtocol, header: String?) throws(StripeSignatureError) -> StripeSignatureHeader {
+        guard let header else { throw .missingHeader }
+        let parsed = try StripeSignatureHeader(parsing: header)
+        let candidates = parsed.v1Signatures.compactMap(Self.decodeHex)
+        var matched = false
+        for key in keys {
+            var mac = HMAC<SHA256>(key: key)
+            mac.update(data: Array("\(parsed.timestamp).".utf8))
+            mac.update(data: payload)
+            let expected = Array(mac.finalize())
+            // No early exit: every candidate is compared under every secret.
+            for candidate in candidates where Self.constantTimeEquals(candidate, expected) {
+                matched = true
+            }
+        }
+        guard matched else { throw .noMatch }
+        let distance = abs(now().timeIntervalSince1970 - Double(parsed.timestamp))
+        guard distance <= Double(toleranceSeconds) else { throw .timestampOutOfTolerance(timestamp: parsed.timestamp) }
+        return parsed
+    }
+
+    /// Compares two byte strings in time that depends on their lengths only.
+    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
+        return difference == 0
+    }
+
+    /// Decodes lowercase hex (what Stripe sends; stripe-python compares lowercase hex strings, so uppercase never
+    /// matches there either); nil for anything else.
+    static func decodeHex(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0, !digits.isEmpty else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        var index = 0
+        while index < digits.count {
+            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// The keyset position after a click in the newest-first order: its `created_at` in microseconds since the epoch
+/// and its id, as 16 big-endian bytes in unpadded base64url. Opaque to clients.
+struct ClickCursor: Equatable {
+    var createdMicros: Int64
+    var id: Int64
+
+    var encoded: String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(16)
+        for value in [createdMicros, id] {
+            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
+        }
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    init(createdMicros: Int64, id: Int64) {
+        self.createdMicros = createdMicros
+        self.id = id
+    }
+
+    /// Parses a cursor this type encoded; nil for anything else.
+    init?(encoded: String) {
+        // 16 bytes are 22 base64 characters without padding.
+        guard encoded.utf8.count == 22,
+            encoded.utf8.allSatisfy({ $0.isBase64URL })
+        else { return nil }
+        let standard = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + "=="
+        guard let data = Data(base64Encoded: standard), data.count == 16 else { return nil }
+        let bytes = [UInt8](data)
+        func int64(at offset: Int) -> Int64 {
+            bytes[offset..<offset + 8].reduce(Int64(0)) { $0 << 8 | Int64($1) }
+        }
+        createdMicros = int64(at: 0)
+        id = int64(at: 8)
+        guard id > 0 else { return nil }
+    }
+}
+
+extension UInt8 {
+    fileprivate var isBase64URL: Bool {
+        (65...90).contains(self) || (97...122).contains(self) || (48...57).contains(self) || self == 45 || self == 95
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+
+/// base64url (RFC 4648 §5) decoding; padding optional, as Telegram sends none.
+enum Base64URL {
+    static func decode(_ string: String) -> [UInt8]? {
+        var base64 = ""
+        base64.reserveCapacity(string.utf8.count + 3)
+        for char in string.unicodeScalars {
+            switch char {
+            case "-": base64.unicodeScalars.append("+")
+            case "_": base64.unicodeScalars.append("/")
+            case "+", "/": return nil
+            default: base64.unicodeScalars.append(char)
+            }
+        }
+        let unpadded = base64.hasSuffix("=") ? base64 : base64 + String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
+        return Data(base64Encoded: unpadded).map { Array($0) }
+    }
+}

@@ -1,0 +1,25 @@
+/// Constants of Telegram Stars payments.
+public enum TelegramStars {
+    /// The currency code of Telegram Stars.
+    public static let currency = "XTR"
+    /// The only subscription period Telegram accepts: 30 days, in seconds.
+    public static let subscriptionPeriod = 2_592_000
+    /// Longest invoice payload Telegram accepts, in bytes.
+    public static let maxPayloadBytes = 128
+    /// Longest invoice title, in characters.
+    public static let maxTitleLength = 32
+    /// Longest invoice description, in characters.
+    public static let maxDescriptionLength = 255
+}
+
+/// One line of an invoice (`LabeledPrice`). Stars invoices have exactly one.
+public struct LabeledPrice: Codable, Sendable, Equatable {
+    public var label: String
+    /// In the currency's smallest unit: whole Stars for `XTR`.
+    public var amount: Int
+
+    public init(label: String, amount: Int) {
+        self.label = label
+        self.amount = amount
+    }
+}

@@ -1,2 +1,0 @@
-/// Namespace for the Telegram module.
-public enum Telegram {}

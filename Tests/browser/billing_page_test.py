@@ -1,0 +1,234 @@
+"""The Mini App billing page in a real browser.
+
+Starts `telebot serve` (debug build) on a fresh database cloned from the test template, with loopback fakes for
+Stripe and the Bot API, seeds a user with an entitlement and two invoices, opens /miniapp/ in headless Chromium
+with a stub `window.Telegram.WebApp` carrying initData signed with the test bot token, and checks what a person
+would see and what the page sends. Prints a closing 'N passed, N failed' line and saves a screenshot.
+"""
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import traceback
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import fakes  # noqa: E402
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ENV = os.environ
+PGHOST = ENV.get("TELEBOT_TEST_PGHOST", "/tmp/devpg")
+PGPORT = ENV.get("TELEBOT_TEST_PGPORT", "55432")
+PGUSER = ENV.get("TELEBOT_TEST_PGUSER", "postgres")
+TEMPLATE = ENV.get("TELEBOT_TEST_TEMPLATE", "telebot_template")
+OUTPUT = ENV.get("TELEBOT_TEST_OUTPUT", os.path.join(ROOT, "test-output"))
+BOT_TOKEN = "123456789:BROWSER-test-token-abcdefghijklmnop"
+TELEGRAM_ID = 5550001
+
+results = []
+
+
+def check(name, condition, detail=""):
+    results.append((name, bool(condition), detail))
+    print(("PASS " if condition else "FAIL ") + name + ("" if condition else f" ({detail})"), flush=True)
+
+
+def psql(database, sql):
+    out = subprocess.run(
+        ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", PGHOST, "-p", PGPORT, "-U", PGUSER,
+         "-d", database, "-c", sql],
+        check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def signed_init_data(user):
+    pairs = {
+        "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
+        "user": json.dumps(user, separators=(",", ":"), ensure_ascii=False),
+        "auth_date": str(int(time.time())),
+    }
+    check_string = "\n".join(f"{k}={pairs[k]}" for k in sorted(pairs))
+    secret = hmac.new(b"WebAppData", BOT_TOKEN.encode(), hashlib.sha256).digest()
+    pairs["hash"] = hmac.new(secret, check_string.encode(), hashlib.sha256).hexdigest()
+    return urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote)
+
+
+def wait_ready(base, process, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"telebot serve exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(base + "/health/ready", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("telebot serve did not become ready")
+
+
+STUB = """
+window.__opened = [];
+window.__requests = [];
+const realFetch = window.fetch.bind(window);
+window.fetch = function (input, init) {
+  const headers = Object.assign({}, (init && init.headers) || {});
+  window.__requests.push({url: String(input), method: (init && init.method) || 'GET', headers: headers,
+                          body: (init && init.body) || null});
+  return realFetch(input, init);
+};
+window.Telegram = {WebApp: {
+  initData: %s,
+  ready() {}, expand() {},
+  openInvoice(url, callback) { window.__opened.push(['invoice', url]); },
+  openLink(url) { window.__opened.push(['link', url]); },
+}};
+"""
+
+
+def main():
+    os.makedirs(OUTPUT, exist_ok=True)
+    database = "browser_" + secrets.token_hex(6)
+    psql("postgres", f"CREATE DATABASE {database} TEMPLATE {TEMPLATE}")
+    bot_server, bot_calls = fakes.start_bot_api()
+    stripe_server, stripe_calls = fakes.start_stripe()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(ENV)
+    env.update({
+        "DATABASE_URL": f"host={PGHOST} port={PGPORT} user={PGUSER} dbname={database}",
+        "HOST": "127.0.0.1", "PORT": str(port),
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": "browser-webhook-secret",
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{bot_server.server_address[1]}",
+        "STRIPE_API_KEY": "sk_test_browser", "STRIPE_WEBHOOK_SECRET": "whsec_browser",
+        "STRIPE_API_BASE_URL": f"http://127.0.0.1:{stripe_server.server_address[1]}",
+        "JWT_SECRET": "browser-test-jwt-secret-0123456789abcdef",
+        "PLANS_FILE": os.path.join(ROOT, "plans.example.json"),
+        "MIGRATIONS_DIR": os.path.join(ROOT, "sql"), "LOG_FORMAT": "json", "LOG_LEVEL": "warning",
+    })
+    log_path = os.path.join(OUTPUT, "browser-server.log")
+    server = subprocess.Popen([os.path.join(ROOT, ".build", "debug", "telebot"), "serve"], env=env,
+                              stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+    driver = None
+    try:
+        wait_ready(base, server)
+        user_id = psql(database, f"INSERT INTO users (telegram_user_id, username, first_name) "
+                                 f"VALUES ({TELEGRAM_ID}, 'ann', 'Ann') RETURNING id").splitlines()[0]
+        psql(database, f"""
+            INSERT INTO user_entitlements (user_id, plan, status, source, starts_at, expires_at)
+            VALUES ({user_id}, 'premium_monthly', 'active', 'stripe', now(), now() + interval '20 days');
+            INSERT INTO invoices (provider, provider_invoice_id, user_id, plan, amount, currency, status, hosted_url,
+                                  created_at)
+            VALUES ('stripe', 'in_browser_1', {user_id}, 'premium_monthly', 999, 'USD', 'paid',
+                    'https://invoice.stripe.test/in_browser_1', now() - interval '2 days'),
+                   ('telegram_stars', 'ch_browser_1', {user_id}, 'boost_week', 50, 'XTR', 'refunded', NULL,
+                    now() - interval '1 day');
+            INSERT INTO stripe_customers (user_id, customer_id) VALUES ({user_id}, 'cus_browser');
+        """)
+        init_data = signed_init_data({"id": TELEGRAM_ID, "first_name": "Ann", "username": "ann",
+                                      "language_code": "en"})
+
+        options = Options()
+        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                    "--window-size=430,1000"):
+            options.add_argument(arg)
+        if os.path.exists("/usr/bin/chromium"):
+            options.binary_location = "/usr/bin/chromium"
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*telegram.org*"]})
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": STUB % json.dumps(init_data)})
+        driver.get(base + "/miniapp/")
+        WebDriverWait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+        ready = driver.find_element(By.TAG_NAME, "body").get_attribute("data-ready")
+        check("page loads and signs in with initData", ready == "true",
+              driver.find_element(By.ID, "error").text)
+
+        check("current plan is shown", driver.find_element(By.ID, "plan-name").text == "Premium, monthly",
+              driver.find_element(By.ID, "plan-name").text)
+        status = driver.find_element(By.ID, "plan-status")
+        check("plan status badge reads active", "active" in status.get_attribute("class"), status.get_attribute("class"))
+        check("manage-subscription button is offered for Stripe", driver.find_element(By.ID, "manage").is_displayed())
+        invoices = driver.find_elements(By.CSS_SELECTOR, "#invoices li")
+        check("invoice history lists both providers", len(invoices) == 2, str(len(invoices)))
+        badges = [li.find_element(By.CSS_SELECTOR, ".badge").text.lower() for li in invoices]
+        check("invoices are newest first with status badges", badges == ["refunded", "paid"], str(badges))
+        plans = driver.find_elements(By.CSS_SELECTOR, "#plans li")
+        check("upgrade buttons are listed per plan", len(plans) >= 2, str(len(plans)))
+
+        driver.find_element(By.CSS_SELECTOR, 'li[data-plan="boost_week"] .buy-stars').click()
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script("return window.__opened.length") > 0)
+        opened = driver.execute_script("return window.__opened")
+        check("Stars upgrade opens the invoice link", opened[0] == ["invoice", "https://t.me/$browser_test_invoice"],
+              str(opened))
+        requests = driver.execute_script("return window.__requests")
+        checkout = [r for r in requests if r["url"].endswith("/api/v1/billing/checkout")]
+        key = checkout[0]["headers"].get("Idempotency-Key") if checkout else None
+        check("checkout is called with an Idempotency-Key", bool(key), str(checkout))
+        links = bot_calls.named("createInvoiceLink")
+        check("createInvoiceLink got XTR and the plan's price",
+              len(links) == 1 and links[0]["body"].get("currency") == "XTR"
+              and links[0]["body"].get("prices", [{}])[0].get("amount") == 50, str(links))
+
+        driver.find_element(By.CSS_SELECTOR, 'li[data-plan="premium_monthly"] .buy-stripe').click()
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script("return window.__opened.length") > 1)
+        opened = driver.execute_script("return window.__opened")
+        check("card upgrade opens the Stripe Checkout URL",
+              opened[1] == ["link", "https://checkout.stripe.test/cs_browser"], str(opened))
+        sessions = [c for c in stripe_calls.calls if c["name"] == "/v1/checkout/sessions"]
+        check("Stripe checkout session created once with an idempotency key",
+              len(sessions) == 1 and bool(sessions[0]["idempotency_key"]), str(sessions))
+
+        driver.save_screenshot(os.path.join(OUTPUT, "miniapp-billing.png"))
+    except Exception as error:  # a crash is a failure, with its reason
+        traceback.print_exc()
+        check("browser test ran to the end", False, repr(error))
+        if driver is not None:
+            try:
+                driver.save_screenshot(os.path.join(OUTPUT, "miniapp-billing-failure.png"))
+            except Exception:
+                pass
+    finally:
+        if driver is not None:
+            driver.quit()
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        bot_server.shutdown()
+        stripe_server.shutdown()
+        try:
+            psql("postgres", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        except subprocess.CalledProcessError:
+            pass
+
+    passed = sum(1 for _, ok, _ in results if ok)
+    failed = len(results) - passed
+    print(f"browser: {passed} passed, {failed} failed")
+    if failed:
+        print(f"[browser] server log: {log_path}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
