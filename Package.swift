@@ -118,6 +118,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "PGClient",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

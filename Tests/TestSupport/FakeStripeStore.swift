@@ -132,10 +132,8 @@ extension FakeStripe {
         static func faultAnswer(_ fault: Fault) -> Answer? {
             switch fault {
             case .rateLimit:
-                var answer = errorAnswer(
+                return errorAnswer(
                     429, type: "invalid_request_error", code: "rate_limit", message: "Too many requests (fake).")
-                answer.headers["Stripe-Should-Retry"] = nil
-                return answer
             case .serverError:
                 return errorAnswer(500, type: "api_error", message: "Something went wrong on Stripe's end (fake).")
             case .cardDeclined(let declineCode):
