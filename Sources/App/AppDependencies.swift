@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// Everything routes and background services use, built once by `serve` (or by a test) and passed by hand.
 ///
 /// To give a module's routes something new (a Stripe client, a JWT signer), add a field here with a default or an
-/// optional, build it in `ServeCommand.makeDependencies`, and read it in your `AppModule`.
+/// optional, build it in `ServeCommand.run` (tests build their own), and read it in your `AppModule`.
 struct AppDependencies: Sendable {
     /// The database pool. `serve` runs it as the first service of the group, so it closes last.
     var pool: PGPool

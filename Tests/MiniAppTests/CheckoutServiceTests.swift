@@ -73,7 +73,7 @@ import Testing
     }
 
     static func insertPlans(_ pool: PGPool) async throws {
-        try await pool.withConnection { connection in
+        _ = try await pool.withConnection { connection in
             try connection.execute(
                 """
                 INSERT INTO plans (code, name, period_days, stripe_price_id, stars_price, recurring, active) VALUES
@@ -170,7 +170,7 @@ import Testing
     /// 20 identical requests at once while Stripe is slow: one provider call, everyone else 409 or the same answer.
     @Test func twentyConcurrentRequestsWithOneKeyMakeExactlyOneProviderCall() async throws {
         try await Self.with(poolSize: 10) { world in
-            world.stripe.inject(.delay(.milliseconds(400)), path: Self.sessionsPath)
+            world.stripe.inject(.delay(.seconds(1)), path: Self.sessionsPath)
             let outcomes = try await withThrowingTaskGroup(of: Outcome.self) { group in
                 for _ in 0..<20 {
                     group.addTask {

@@ -21,6 +21,16 @@ struct AppConfig: Sendable {
     var jwtPreviousSecret: String?
     var jwtTTL: Int
     var initDataMaxAge: Int
+    /// Which initData checks run: `hmac` (bot token), `ed25519` (Telegram's published key; no token needed), `both`.
+    var initDataCheck: InitDataCheck
+    /// Bot id for the Ed25519 check (the number before ':' in the token when unset).
+    var initDataBotID: Int64?
+    /// `production` or `test`: which Telegram public key signs third-party initData.
+    var initDataKeyEnvironment: String
+
+    enum InitDataCheck: String, Sendable {
+        case hmac, ed25519, both
+    }
     var adminToken: String?
     var plansFile: String?
     var publicBaseURL: String
@@ -61,6 +71,9 @@ struct AppConfig: Sendable {
         ("JWT_PREVIOUS_SECRET", "old JWT key still accepted during a rotation window", "none"),
         ("JWT_TTL_SECONDS", "Mini App token lifetime", "900"),
         ("INITDATA_MAX_AGE_SECONDS", "max age of Mini App initData auth_date", "86400"),
+        ("INITDATA_CHECK", "initData validation: hmac (bot token), ed25519 (Telegram's public key) or both", "hmac"),
+        ("INITDATA_ED25519_BOT_ID", "bot id for the Ed25519 check", "the number before ':' in TELEGRAM_BOT_TOKEN"),
+        ("INITDATA_ED25519_KEY", "production or test: Telegram's key for the Ed25519 check", "production"),
         ("ADMIN_TOKEN", "bearer token for /admin/v1", "admin API off when unset"),
         ("PLANS_FILE", "plan catalog JSON, synced at start", "none"),
         ("PUBLIC_BASE_URL", "used for Stripe success/cancel/return URLs", "http://HOST:PORT"),
@@ -123,6 +136,20 @@ struct AppConfig: Sendable {
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw Invalid(variable: "LOG_LEVEL", problem: "must be one of trace, debug, info, notice, warning, error, critical")
         }
+        guard let initDataCheck = InitDataCheck(rawValue: reader.string("INITDATA_CHECK") ?? "hmac") else {
+            throw Invalid(variable: "INITDATA_CHECK", problem: "must be hmac, ed25519 or both")
+        }
+        let keyEnvironment = reader.string("INITDATA_ED25519_KEY") ?? "production"
+        guard ["production", "test"].contains(keyEnvironment) else {
+            throw Invalid(variable: "INITDATA_ED25519_KEY", problem: "must be production or test")
+        }
+        var initDataBotID: Int64?
+        if let text = reader.string("INITDATA_ED25519_BOT_ID") {
+            guard let id = Int64(text), id > 0 else {
+                throw Invalid(variable: "INITDATA_ED25519_BOT_ID", problem: "must be a positive whole number")
+            }
+            initDataBotID = id
+        }
         let intervalHours = try reader.double("MARKETING_POST_INTERVAL_HOURS", default: 4, minimum: 0.0001)
         return AppConfig(
             databaseURL: try reader.required("DATABASE_URL", why: "is required: a libpq connection string or URI"),
@@ -143,6 +170,9 @@ struct AppConfig: Sendable {
             jwtPreviousSecret: previous,
             jwtTTL: try reader.int("JWT_TTL_SECONDS", default: 900, range: 30...2_592_000),
             initDataMaxAge: try reader.int("INITDATA_MAX_AGE_SECONDS", default: 86400, range: 1...31_536_000),
+            initDataCheck: initDataCheck,
+            initDataBotID: initDataBotID,
+            initDataKeyEnvironment: keyEnvironment,
             adminToken: reader.string("ADMIN_TOKEN"),
             plansFile: reader.string("PLANS_FILE"),
             publicBaseURL: try reader.url("PUBLIC_BASE_URL", default: "http://\(host):\(port)"),
@@ -166,7 +196,7 @@ struct AppConfig: Sendable {
             "stripe_webhook_secrets": "\(stripeWebhookSecrets.count) set", "stripe_api_base_url": stripeAPIBaseURL,
             "stripe_webhook_tolerance_seconds": "\(stripeWebhookTolerance)", "jwt_secret": secret(jwtSecret),
             "jwt_previous_secret": secret(jwtPreviousSecret), "jwt_ttl_seconds": "\(jwtTTL)",
-            "initdata_max_age_seconds": "\(initDataMaxAge)", "admin_token": secret(adminToken),
+            "initdata_max_age_seconds": "\(initDataMaxAge)", "initdata_check": initDataCheck.rawValue, "admin_token": secret(adminToken),
             "plans_file": plansFile ?? "none", "public_base_url": publicBaseURL,
             "marketing_channel_id": marketingChannelID ?? "unset", "marketing_post_interval": "\(marketingPostInterval)",
             "log_level": logLevel, "log_format": logFormat.rawValue,

@@ -151,11 +151,14 @@ enum MiniAppRoutes: AppModule {
             body: .init(byteBuffer: ByteBuffer(bytes: asset.body)))
     }
 
-    /// The client address for per-IP rate limiting: the first `X-Forwarded-For` hop (set by the load balancer),
-    /// else nil (the per-user limit still applies).
+    /// The client address for per-IP rate limiting: the last `X-Forwarded-For` hop, the one our load balancer
+    /// appended (earlier hops are whatever the client wrote, so keying on them would let anyone dodge the limit, or
+    /// drain another address's bucket), else nil (the per-user limit still applies).
     static func clientIP(_ request: Request, _ context: AppRequestContext) -> String? {
-        guard let forwarded = request.headers[HTTPField.Name("X-Forwarded-For") ?? .via] else { return nil }
-        return forwarded.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let name = HTTPField.Name("X-Forwarded-For") else { return nil }
+        let hops = request.headers[values: name].flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return hops.last
     }
 }
 

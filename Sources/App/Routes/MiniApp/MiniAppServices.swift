@@ -26,9 +26,7 @@ struct MiniAppServices: Sendable {
             configuration: try SessionConfiguration(
                 currentSecret: config.jwtSecret, previousSecret: config.jwtPreviousSecret, ttlSeconds: config.jwtTTL),
             logger: dependencies.logger)
-        let validator = try InitDataValidator(
-            configuration: InitDataValidatorConfiguration(
-                botToken: config.telegramBotToken, maxAgeSeconds: Int64(config.initDataMaxAge)))
+        let validator = try InitDataValidator(configuration: Self.initDataConfiguration(config))
         auth = MiniAppAuthService(
             pool: dependencies.pool, validator: validator, sessions: sessions, logger: dependencies.logger,
             metricsFactory: dependencies.metrics.factory)
@@ -46,6 +44,23 @@ struct MiniAppServices: Sendable {
                 signer: StarsInvoicePayloadSigner(botToken: config.telegramBotToken), logger: dependencies.logger),
             stripeEnabled: stripe != nil)
         metrics = MiniAppMetrics(factory: dependencies.metrics.factory)
+    }
+}
+
+extension MiniAppServices {
+    /// HMAC with the bot token, Telegram's Ed25519 signature (no token needed), or both, as `INITDATA_CHECK` says.
+    static func initDataConfiguration(_ config: AppConfig) -> InitDataValidatorConfiguration {
+        let botID = config.initDataBotID ?? config.telegramBotToken.split(separator: ":").first.flatMap { Int64($0) } ?? 0
+        let thirdParty = InitDataValidatorConfiguration.ThirdPartyValidation(
+            botID: botID, publicKey: config.initDataKeyEnvironment == "test" ? .test : .production)
+        let maxAge = Int64(config.initDataMaxAge)
+        switch config.initDataCheck {
+        case .hmac: return InitDataValidatorConfiguration(botToken: config.telegramBotToken, maxAgeSeconds: maxAge)
+        case .ed25519: return InitDataValidatorConfiguration(thirdParty: thirdParty, maxAgeSeconds: maxAge)
+        case .both:
+            return InitDataValidatorConfiguration(
+                botToken: config.telegramBotToken, thirdParty: thirdParty, maxAgeSeconds: maxAge)
+        }
     }
 }
 

@@ -59,7 +59,7 @@ public struct StripeWebhookProcessor: Sendable {
                 try PaymentLedger.setStatus(tx, id: row, status: .ignored)
                 return .ignored
             }
-            if outcome == .processed { countPayment(event) }
+            if outcome == .processed { countPayment(event.type) }
             return outcome
         } catch let error as PGError where !Self.isHandlerFailure(error) {
             logger.error("Stripe event not stored: database unavailable", metadata: ["error": "\(error)"])
@@ -108,6 +108,8 @@ public struct StripeWebhookProcessor: Sendable {
         switch result {
         case .success(let changed):
             logger.info("Stripe event reprocessed", metadata: ["event_id": "\(locked.eventID)", "changed": "\(changed)"])
+            // A payment applied by a retry counts once, like one applied on receipt.
+            if changed { countPayment(StripeEventType(rawValue: locked.eventType)) }
             return (locked.id, changed ? .processed : .ignored)
         case .failure(let error):
             logger.warning(
@@ -117,8 +119,8 @@ public struct StripeWebhookProcessor: Sendable {
         }
     }
 
-    private func countPayment(_ event: StripeEvent) {
-        switch event.type {
+    private func countPayment(_ type: StripeEventType) {
+        switch type {
         case .invoicePaid, .invoicePaymentSucceeded, .checkoutSessionCompleted: paymentsSuccess.increment()
         case .invoicePaymentFailed: paymentsFailed.increment()
         default: break

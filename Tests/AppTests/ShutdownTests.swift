@@ -1,0 +1,106 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PGClient
+import ServiceLifecycle
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import App
+
+@Suite struct ShutdownTests {
+    /// Builds the real service group (pool, app) on a free port, runs `body` with the port, then waits for the group.
+    private func withServiceGroup(
+        pool: PGPool, grace: Duration,
+        _ body: @escaping @Sendable (Int, ServiceGroup) async throws -> Void
+    ) async throws {
+        let config = try AppTestSupport.config()
+        let dependencies = AppDependencies(pool: pool, logger: AppTestSupport.quietLogger)
+        let port = PortBox()
+        let app = buildApplication(
+            config: config, dependencies: dependencies, modules: AppTestSupport.coreModules + [TestRoutes.self],
+            onListening: { port.set($0) })
+        let group = AppLifecycle.serviceGroup(
+            app: app, dependencies: dependencies, shutdownGrace: grace, signals: [], logger: AppTestSupport.quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            tasks.addTask { try await body(try await port.wait(), group) }
+            try await tasks.waitForAll()
+        }
+    }
+
+    @Test func gracefulShutdownLetsAnInFlightRequestFinishThenClosesThePool() async throws {
+        try await TestDatabase.with { _, pool in
+            let outcome = Mutex<(status: Int, body: String)?>(nil)
+            try await withServiceGroup(pool: pool, grace: .seconds(10)) { port, group in
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/test/slow?ms=3000")
+                request.method = .GET
+                async let slow = HTTPClient.shared.execute(request, timeout: .seconds(20))
+                try await Task.sleep(for: .milliseconds(300))
+                await group.triggerGracefulShutdown()
+                // Soon after shutdown begins (while the slow request still runs) new connections are refused.
+                var refused = false
+                let deadline = ContinuousClock.now + .milliseconds(2500)
+                while !refused, ContinuousClock.now < deadline {
+                    var fresh = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health/live")
+                    fresh.method = .GET
+                    refused = (try? await HTTPClient.shared.execute(fresh, timeout: .seconds(1))) == nil
+                    if !refused { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                #expect(refused)
+                let response = try await slow
+                let body = try await response.body.collect(upTo: 1024)
+                outcome.withLock { $0 = (Int(response.status.code), String(buffer: body)) }
+            }
+            let finished = try #require(outcome.withLock { $0 })
+            #expect(finished.status == 200)
+            #expect(finished.body == "slow done")
+            // The pool service ran last and closed the pool.
+            await #expect(throws: PGError.self) { try await pool.withConnection { try $0.execute("SELECT 1") } }
+        }
+    }
+
+    @Test func shutdownIsBoundedByTheGracePeriod() async throws {
+        let pool = AppTestSupport.idlePool()
+        let started = ContinuousClock.now
+        try? await withServiceGroup(pool: pool, grace: .seconds(1)) { port, group in
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/test/slow?ms=20000")
+            request.method = .GET
+            async let slow = try? HTTPClient.shared.execute(request, timeout: .seconds(30))
+            try await Task.sleep(for: .milliseconds(300))
+            await group.triggerGracefulShutdown()
+            _ = await slow
+        }
+        #expect(ContinuousClock.now - started < .seconds(8))
+        await pool.close()
+    }
+}
+
+/// The port the server bound, handed from `onListening` to the test.
+final class PortBox: Sendable {
+    private let state = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+
+    func set(_ port: Int) {
+        let waiters = state.withLock { state in
+            state.port = port
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: port) }
+    }
+
+    func wait() async throws -> Int {
+        await withCheckedContinuation { continuation in
+            let port = state.withLock { state -> Int? in
+                if let port = state.port { return port }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let port { continuation.resume(returning: port) }
+        }
+    }
+}
