@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HTTPTypes
 import HummingbirdTesting
 import PGClient
@@ -25,26 +26,26 @@ import Testing
     }
 
     @Test func readyFlipsTo503WhenPostgresStopsAndBackWhenItReturns() async throws {
-        let cluster = try AppScratchCluster.start()
-        defer { cluster.destroy() }
+        let cluster = try await PrivateCluster.start()
         let pool = PGPool(configuration: PGPoolConfiguration(conninfo: cluster.conninfo(), size: 2))
         try await AppTestSupport.withApp(pool: pool, testing: .live) { client in
             let before = try await client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil)
             #expect(before.status == .ok)
             #expect(before.json?["status"] as? String == "ready")
 
-            try cluster.stopServer()
+            try await cluster.stopServer()
             let down = try await client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil)
             #expect(down.status == .serviceUnavailable)
             #expect(down.headers[.contentType] == "application/problem+json")
             #expect(down.json?["status"] as? Int == 503)
             #expect(down.text.contains("database"))
 
-            try cluster.startServer()
+            try await cluster.startServer()
             let after = try await client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil)
             #expect(after.status == .ok)
         }
         await pool.close()
+        await cluster.destroy()
     }
 
     @Test func readyAnswersWithinItsTimeoutWhenTheDatabaseHangs() async throws {
@@ -60,7 +61,6 @@ import Testing
             #expect(ready.status == .serviceUnavailable)
             #expect(ContinuousClock.now - started < .seconds(3))
         }
-        listener.close()
         await pool.close(drainTimeout: .seconds(1))
     }
 }
@@ -68,7 +68,9 @@ import Testing
 /// A TCP listener on loopback whose accepted connections never get an answer.
 final class SilentListener: Sendable {
     let port: Int
-    private let fd: Int32
+    /// The listening descriptor until closed. Closing twice would close whatever descriptor reused the number
+    /// (in this process: one of SwiftNIO's sockets, which crashed its selector).
+    private let fd: Mutex<Int32?>
 
     init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -84,9 +86,14 @@ final class SilentListener: Sendable {
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        self.fd = fd
+        self.fd = Mutex(fd)
         self.port = Int(UInt16(bigEndian: address.sin_port))
     }
 
-    func close() { Foundation.close(fd) }
+    func close() {
+        fd.withLock { fd in
+            if let open = fd { _ = Foundation.close(open) }
+            fd = nil
+        }
+    }
 }

@@ -7,52 +7,36 @@ import TestSupport
 final class ServeProcess: Sendable {
     static var binary: String { TestEnvironment.repoRoot + "/.build/debug/telebot" }
 
-    let process: Process
+    let process: ChildProcess
     let stdoutPath: String
     let stderrPath: String
     let port: Int
 
     /// Starts `telebot <arguments>` with exactly `environment` (plus PATH). Inherited descriptors above stderr are
-    /// closed first (see `AppScratchCluster`), so the child holds none of the test process's sockets.
+    /// closed first (see `ChildProcess`), so the child holds none of the test process's sockets.
     init(arguments: [String] = ["serve"], environment: [String: String], port: Int) throws {
         let directory = NSTemporaryDirectory() + "telebot-serve-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         stdoutPath = directory + "/stdout"
         stderrPath = directory + "/stderr"
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         self.port = port
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [
-            "-c", #"for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec "$@""#,
-            "bash", ServeProcess.binary,
-        ] + arguments
         var environment = environment
         environment["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        process.environment = environment
-        process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
-        process.standardError = FileHandle(forWritingAtPath: stderrPath)
-        try process.run()
+        process = try ChildProcess(
+            [ServeProcess.binary] + arguments, environment: environment, stdout: stdoutPath, stderr: stderrPath)
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
     var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
-    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    func signal(_ signal: Int32) { process.signal(signal) }
 
     /// Waits for the process to end (polling, so no thread blocks), killing it after `timeout`.
     func exitCode(timeout: Duration = .seconds(30)) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                signal(SIGKILL)
-                return nil
-            }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
+        await process.waitForExit(timeout: timeout)
     }
 
     /// Polls `GET path` until it answers `status` (or `timeout` passes); returns the time it took.

@@ -128,6 +128,29 @@ enum StripeProcessing {
         }
     }
 
+    @Test func anUpdateOfTheSameSecondAsTheDeletionDoesNotUncancel() async throws {
+        try await TestDatabase.with(poolSize: 4) { _, pool in
+            try await S.plans(pool)
+            let user = try await BillingFixtures.user(pool)
+            let processor = S.processor(pool)
+            let subscription = FakeStripe.newID("sub")
+            let customer = FakeStripe.newID("cus")
+            let second = S.now
+            let end = second + S.days(30)
+            let deleted = FakeStripe.subscriptionDeleted(
+                created: second, subscriptionID: subscription, customer: customer, userID: user, plan: S.plan,
+                currentPeriodEnd: end)
+            #expect(try await S.receive(processor, deleted) == .processed)
+            let sameSecondUpdate = FakeStripe.subscriptionUpdated(
+                created: second, subscriptionID: subscription, customer: customer, status: "active",
+                userID: user, plan: S.plan, currentPeriodEnd: end)
+            #expect(try await S.receive(processor, sameSecondUpdate) == .ignored)
+            #expect(
+                try await S.text(pool, "SELECT status FROM stripe_subscriptions WHERE subscription_id = \(subscription)")
+                    == "canceled")
+        }
+    }
+
     @Test func olderPaidInvoiceAfterNewerDeletionDoesNotReactivate() async throws {
         try await TestDatabase.with(poolSize: 4) { _, pool in
             try await S.plans(pool)

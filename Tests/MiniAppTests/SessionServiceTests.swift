@@ -180,19 +180,20 @@ import Testing
     @Test func withAValidityCacheALocalRevocationIsStillImmediate() async throws {
         try await TestDatabase.with { _, pool in
             let user = try await Self.user(pool)
-            let cached = try await Self.service(pool, cache: .milliseconds(300))
+            // The TTL is long enough that a busy CI machine still reads the cached entry right after the remote revoke.
+            let cached = try await Self.service(pool, cache: .seconds(3))
             let elsewhere = try await Self.service(pool)
             let local = try await cached.issue(userID: user.id, telegramID: 42, userAgent: nil)
             _ = try await cached.verify(token: local.token)
             try await cached.revoke(jti: local.jti)
             await #expect(throws: SessionError.revoked) { try await cached.verify(token: local.token) }
 
-            // Revoked by another instance: visible once the cache entry ages out (here 0.3 s).
+            // Revoked by another instance: visible once the cache entry ages out (here 3 s).
             let remote = try await cached.issue(userID: user.id, telegramID: 42, userAgent: nil)
             _ = try await cached.verify(token: remote.token)
             try await elsewhere.revoke(jti: remote.jti)
             _ = try await cached.verify(token: remote.token)
-            try await Task.sleep(for: .milliseconds(400))
+            try await Task.sleep(for: .milliseconds(3_100))
             await #expect(throws: SessionError.revoked) { try await cached.verify(token: remote.token) }
         }
     }

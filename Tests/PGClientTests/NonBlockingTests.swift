@@ -136,10 +136,10 @@ import Testing
         let taskCount = 100
         try await PGTest.withPool(size: size) { _, pool in
             try await PGTest.warmUp(pool, connections: size)
-            // About 100 iterations each on an idle machine, 30 or more with the other suites running; had the
+            // About 100 iterations each on an idle machine, 6 or more with all suites running on 2 cores; had the
             // sleeps occupied the cooperative threads, no task could have run at all until they ended.
             func isGood(_ iterations: [Int]) -> Bool {
-                iterations.count == taskCount && (iterations.min() ?? 0) >= 5 && iterations.reduce(0, +) >= taskCount * 10
+                iterations.count == taskCount && (iterations.min() ?? 0) >= 2 && iterations.reduce(0, +) >= taskCount * 3
             }
             var iterations: [Int] = []
             for _ in 0..<Self.attempts {
@@ -147,8 +147,8 @@ import Testing
                 if isGood(iterations) { break }
             }
             #expect(iterations.count == taskCount)
-            #expect((iterations.min() ?? 0) >= 5, "fewest iterations: \(iterations.min() ?? 0)")
-            #expect(iterations.reduce(0, +) >= taskCount * 10, "iterations: \(iterations.reduce(0, +))")
+            #expect((iterations.min() ?? 0) >= 2, "fewest iterations: \(iterations.min() ?? 0)")
+            #expect(iterations.reduce(0, +) >= taskCount * 3, "iterations: \(iterations.reduce(0, +))")
         }
     }
 }

@@ -8,9 +8,9 @@ import Testing
 @Suite struct RestartRecoveryTests {
     /// Starts a private cluster with a `marks` table, runs `body` with a pool on it, always destroys the cluster.
     private static func withCluster(
-        poolSize: Int, _ body: (ScratchCluster, PGPool) async throws -> Void
+        poolSize: Int, _ body: (PrivateCluster, PGPool) async throws -> Void
     ) async throws {
-        let cluster = try await ScratchCluster.start()
+        let cluster = try await PrivateCluster.start()
         var quiet = Logger(label: "telebot.pg.restart-test")
         quiet.logLevel = .critical
         let pool = PGPool(configuration: PGPoolConfiguration(conninfo: cluster.conninfo(), size: poolSize), logger: quiet)

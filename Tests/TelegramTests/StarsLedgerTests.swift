@@ -102,6 +102,56 @@ import Testing
         }
     }
 
+    @Test func anIntentLeftByADeadInstanceIsTakenOverOnlyAfterItsLease() async throws {
+        try await TestDatabase.with { _, pool in
+            try await Self.plans(pool)
+            _ = try await pool.transaction { try StarsLedger.applyPayment($0, Self.payment("ch_s")) }
+            let first = try await pool.transaction { try StarsRefundIntents.claim($0, chargeID: "ch_s", requestedBy: "a") }
+            guard case .callProvider = first else {
+                Issue.record("first claim must own the call")
+                return
+            }
+            // The owner is alive (fresh claim): nobody else may call.
+            let second = try await pool.transaction { try StarsRefundIntents.claim($0, chargeID: "ch_s", requestedBy: "b") }
+            #expect(second == .inProgress)
+            // The owner died mid-call long ago: its lease ran out.
+            _ = try await pool.withConnection {
+                try $0.execute(
+                    """
+                    UPDATE stars_refunds SET claimed_at = now() - make_interval(secs => \(StarsRefundIntents.claimLease + 1))
+                    WHERE telegram_payment_charge_id = 'ch_s'
+                    """)
+            }
+            let takeovers = try await withThrowingTaskGroup(of: StarsRefundIntents.Claim.self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        try await pool.transaction { try StarsRefundIntents.claim($0, chargeID: "ch_s", requestedBy: "c\(index)") }
+                    }
+                }
+                return try await group.reduce(into: [StarsRefundIntents.Claim]()) { $0.append($1) }
+            }
+            #expect(takeovers.filter { if case .callProvider = $0 { true } else { false } }.count == 1)
+            #expect(takeovers.filter { $0 == .inProgress }.count == 7)
+        }
+    }
+
+    @Test func aRefundClosesTheIntentEvenWhenTheEntitlementWasAlreadyRevoked() async throws {
+        try await TestDatabase.with { _, pool in
+            try await Self.plans(pool)
+            _ = try await pool.transaction { try StarsLedger.applyPayment($0, Self.payment("ch_v")) }
+            _ = try await pool.transaction { try StarsRefundIntents.claim($0, chargeID: "ch_v", requestedBy: "admin") }
+            _ = try await pool.withConnection {
+                try $0.execute("UPDATE user_entitlements SET status = 'revoked'")
+            }
+            let outcome = try await pool.transaction {
+                try StarsLedger.applyRefund($0, chargeID: "ch_v", actor: .telegramStars, rawJSON: "{}")
+            }
+            #expect(outcome == .recordedWithoutEffect)
+            #expect(try await Self.count(pool, "SELECT count(*) FROM stars_refunds WHERE status = 'refunded'") == 1)
+            #expect(try await Self.count(pool, "SELECT count(*) FROM invoices WHERE status = 'refunded'") == 1)
+        }
+    }
+
     @Test func aRefundOfAnUnknownChargeIsRecordedWithoutEffect() async throws {
         try await TestDatabase.with { _, pool in
             let outcome = try await pool.transaction {

@@ -1,7 +1,8 @@
 import Foundation
 
 /// A PostgreSQL cluster of its own, for tests that stop or restart the server (they must not disturb the shared
-/// test cluster). Uses the binaries `scripts/test` found and runs them as `TestEnvironment.runAs` under root.
+/// test cluster). Uses the binaries `scripts/test` found, runs them as `TestEnvironment.runAs` under root, and
+/// starts them through `ChildProcess` (never Foundation's `Process`: see there why).
 public final class PrivateCluster: Sendable {
     public let directory: String
     public let port: Int
@@ -18,69 +19,52 @@ public final class PrivateCluster: Sendable {
         self.port = port
     }
 
-    /// initdb + start. Takes a second or two.
-    public static func start() throws -> PrivateCluster {
+    /// initdb + start (a second or two).
+    public static func start() async throws -> PrivateCluster {
         let directory = NSTemporaryDirectory() + "telebot-pc-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: directory + "/sock", withIntermediateDirectories: true)
         let cluster = PrivateCluster(directory: directory, port: freePort())
-        if !TestEnvironment.runAs.isEmpty {
-            try shell(["chown", "-R", TestEnvironment.runAs, directory])
+        do {
+            if !TestEnvironment.runAs.isEmpty { try await ChildProcess.run(["chown", "-R", TestEnvironment.runAs, directory]) }
+            try await cluster.pg([
+                "initdb", "-D", cluster.dataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
+            ])
+            try await cluster.startServer()
+        } catch {
+            await cluster.destroy()
+            throw error
         }
-        try cluster.pg(["initdb", "-D", cluster.dataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
-        try cluster.startServer()
         return cluster
     }
 
-    public func startServer() throws {
-        try pg([
-            "pg_ctl", "-D", dataDirectory, "-w", "-l", directory + "/log",
-            "-o", "-k \(socketDirectory) -p \(port) -c listen_addresses='' -c fsync=off", "start",
+    private var serverOptions: String { "-k \(socketDirectory) -p \(port) -c listen_addresses='' -c fsync=off" }
+
+    public func startServer() async throws {
+        try await pg(["pg_ctl", "-D", dataDirectory, "-w", "-t", "30", "-l", directory + "/log", "-o", serverOptions, "start"])
+    }
+
+    public func stopServer() async throws {
+        try await pg(["pg_ctl", "-D", dataDirectory, "-w", "-t", "30", "-m", "fast", "stop"])
+    }
+
+    public func restartServer() async throws {
+        try await pg([
+            "pg_ctl", "-D", dataDirectory, "-w", "-t", "30", "-m", "fast", "-l", directory + "/log", "-o", serverOptions,
+            "restart",
         ])
     }
 
-    public func stopServer() throws {
-        try pg(["pg_ctl", "-D", dataDirectory, "-w", "-m", "fast", "stop"])
-    }
-
-    public func restartServer() throws {
-        try pg([
-            "pg_ctl", "-D", dataDirectory, "-w", "-m", "fast", "-l", directory + "/log",
-            "-o", "-k \(socketDirectory) -p \(port) -c listen_addresses='' -c fsync=off", "restart",
-        ])
-    }
-
-    /// Stops the server and removes the directory.
-    public func destroy() {
-        try? stopServer()
+    /// Stops the server (immediately) and removes the directory.
+    public func destroy() async {
+        try? await pg(["pg_ctl", "-D", dataDirectory, "-w", "-m", "immediate", "stop"])
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    private func pg(_ arguments: [String]) throws {
+    private func pg(_ arguments: [String]) async throws {
         var command = arguments
         command[0] = TestEnvironment.pgBin + "/" + command[0]
         if !TestEnvironment.runAs.isEmpty { command = ["runuser", "-u", TestEnvironment.runAs, "--"] + command }
-        try PrivateCluster.shell(command)
-    }
-
-    static func shell(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw ClusterError(command: arguments.joined(separator: " "), message: message)
-        }
-    }
-
-    struct ClusterError: Error, CustomStringConvertible {
-        let command: String
-        let message: String
-        var description: String { "\(command) failed: \(message)" }
+        try await ChildProcess.run(command)
     }
 
     /// A TCP port nobody listens on right now.

@@ -14,6 +14,11 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve", abstract: "Run the HTTP server and background services.",
         discussion: AppConfig.environmentHelp)
 
+    /// Every statement the server runs is short (one webhook is one short transaction); anything running longer
+    /// is stuck on a lock or a bad plan, and failing it frees the pool thread. Migrations (`telebot migrate`)
+    /// run without this limit.
+    static let statementTimeout: Duration = .seconds(30)
+
     func run() async throws {
         // Configuration errors end here with exit code 2, before anything is bootstrapped or listens.
         let config = try AppConfig.load(from: ProcessInfo.processInfo.environment)
@@ -27,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
         let pool = PGPool(
             configuration: PGPoolConfiguration(
                 conninfo: config.databaseURL, size: config.dbPoolSize,
-                usePreparedStatements: config.dbPreparedStatements),
+                usePreparedStatements: config.dbPreparedStatements, statementTimeout: ServeCommand.statementTimeout),
             logger: Logger(label: "telebot.pg"))
         let planCodes: [String]
         do {

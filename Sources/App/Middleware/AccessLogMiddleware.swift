@@ -1,4 +1,5 @@
 import Hummingbird
+import PGClient
 import Logging
 
 /// One log line per request: method, route template, status, duration and (through the logger's metadata) the
@@ -26,7 +27,7 @@ struct AccessLogMiddleware: RouterMiddleware {
         let route = RouteLabel.route(context)
         let quiet = status < 400 && (route.hasPrefix("/health/") || route == "/metrics")
         let elapsed = ContinuousClock.now - started
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let milliseconds = elapsed.inMilliseconds
         context.logger.log(
             level: quiet ? .debug : .info, "request",
             metadata: [

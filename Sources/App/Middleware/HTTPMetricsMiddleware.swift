@@ -1,5 +1,6 @@
 import CoreMetrics
 import Hummingbird
+import PGClient
 
 /// `http_requests_total{method,route,status}` and `http_request_duration_seconds{method,route}`, labelled with
 /// the route template (`unmatched` for 404/405), written through the injected factory.
@@ -39,6 +40,6 @@ extension CoreMetrics.Timer {
     /// Records the time elapsed since `start`.
     func recordInterval(since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        recordNanoseconds(elapsed.inNanoseconds)
     }
 }

@@ -36,7 +36,7 @@ public enum PaymentLedger {
         _ connection: PGConnection, provider: PaymentProvider, eventID: String, eventType: String, payload: PGRawJSON,
         eventCreated: Date?, error: String, retryIn: Duration
     ) throws -> Int64? {
-        let retrySeconds = Double(retryIn.components.seconds)
+        let retrySeconds = retryIn.inSeconds
         return try connection.query(
             """
             INSERT INTO payment_events AS p (provider, event_id, event_type, status, attempts, next_attempt_at,

@@ -63,7 +63,7 @@ public enum NotificationOutbox {
     public static func markFailed(_ connection: PGConnection, id: Int64, error: String, retryIn: Duration, maxAttempts: Int)
         throws
     {
-        let retrySeconds = Double(retryIn.components.seconds)
+        let retrySeconds = retryIn.inSeconds
         try connection.execute(
             """
             UPDATE notification_outbox SET last_error = \(String(error.prefix(1000))),

@@ -115,8 +115,6 @@ public struct MiniAppAuthService: Sendable {
 extension Metrics.Timer {
     /// Records the time since `start` on the monotonic clock.
     func recordInterval(since start: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - start
-        let (seconds, attoseconds) = elapsed.components
-        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        recordNanoseconds((ContinuousClock.now - start).inNanoseconds)
     }
 }

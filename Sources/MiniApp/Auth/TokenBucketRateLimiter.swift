@@ -86,8 +86,5 @@ public final class TokenBucketRateLimiter<Key: Hashable & Sendable>: Sendable {
         for (key, _) in oldest { buckets[key] = nil }
     }
 
-    func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
+    func seconds(_ duration: Duration) -> Double { duration.inSeconds }
 }

@@ -39,7 +39,7 @@ public enum IdempotencyStore {
         ).first?.decode("id", as: Int64.self) {
             return .proceed(recordID: id)
         }
-        let lockSeconds = Double(lockTimeout.components.seconds)
+        let lockSeconds = lockTimeout.inSeconds
         guard
             let row = try tx.query(
                 """
@@ -84,7 +84,7 @@ public enum IdempotencyStore {
     /// Deletes keys older than the retention; returns how many.
     @discardableResult
     public static func purge(_ connection: PGConnection, olderThan age: Duration = retention) throws -> Int {
-        let seconds = Double(age.components.seconds)
+        let seconds = age.inSeconds
         return try connection.execute(
             "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => \(seconds))")
     }

@@ -1,4 +1,7 @@
 import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#endif
 
 
 /// One libpq connection. Every libpq call is blocking, so a connection is only used from a pool thread, inside a
@@ -35,11 +38,24 @@ public final class PGConnection: Sendable {
     }
 
     /// Opens a connection (blocking) and sets the session to UTC with ISO dates, which PGClient's date codec needs.
+    ///
+    /// Unless the connection string says otherwise, TCP connections get keepalives and a `tcp_user_timeout`, so a
+    /// server that vanishes from the network fails the connection within about half a minute instead of blocking
+    /// a pool thread until the kernel gives up.
     /// - Parameters:
     ///   - conninfo: a libpq connection string or URI.
     ///   - usePreparedStatements: false for PgBouncer in transaction mode.
-    public static func connect(conninfo: String, usePreparedStatements: Bool = true) throws(PGError) -> PGConnection {
-        guard let pg = PQconnectdb(conninfo) else {
+    ///   - statementTimeout: the session's `statement_timeout` (nil leaves the server's default).
+    public static func connect(
+        conninfo: String, usePreparedStatements: Bool = true, statementTimeout: Duration? = nil
+    ) throws(PGError) -> PGConnection {
+        // Defaults first, then `dbname` expanded from `conninfo`: libpq lets later values win.
+        let keys = ["keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname"]
+        let values = ["1", "10", "5", "3", "30000", conninfo]
+        let connected: OpaquePointer? = withCStrings(keys) { cKeys in
+            withCStrings(values) { cValues in PQconnectdbParams(cKeys, cValues, 1) }
+        }
+        guard let pg = connected else {
             throw PGError(kind: .connection, message: "out of memory allocating a connection", safeToRetry: true)
         }
         guard PQstatus(pg) == CONNECTION_OK else {
@@ -50,10 +66,19 @@ public final class PGConnection: Sendable {
         // Server NOTICEs would go to stderr by default; they carry nothing callers act on.
         PQsetNoticeReceiver(pg, { _, _ in }, nil)
         let connection = PGConnection(pg: pg, usePreparedStatements: usePreparedStatements)
+        let timeout = statementTimeout.map { "; SET statement_timeout TO \(max(1, Int64($0.inMilliseconds)))" } ?? ""
         try connection.unsafeExecute(
             "SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET client_encoding TO 'UTF8'; SET IntervalStyle TO 'iso_8601'"
+                + timeout
         )
         return connection
+    }
+
+    /// Calls `body` with a NULL-terminated array of C strings that live for the call.
+    private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+        let copies = strings.map { strdup($0) }
+        defer { for copy in copies { free(copy) } }
+        return body(copies.map { UnsafePointer($0) } + [nil])
     }
 
     /// False once libpq knows the connection is gone; the pool then replaces it.

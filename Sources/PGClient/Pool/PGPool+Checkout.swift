@@ -13,8 +13,10 @@ extension PGPool {
             do {
                 let conninfo = configuration.conninfo
                 let prepared = configuration.usePreparedStatements
+                let statementTimeout = configuration.statementTimeout
                 return try await threads.runIfActive {
-                    try PGConnection.connect(conninfo: conninfo, usePreparedStatements: prepared)
+                    try PGConnection.connect(
+                        conninfo: conninfo, usePreparedStatements: prepared, statementTimeout: statementTimeout)
                 }
             } catch {
                 logger.warning("database connection failed", metadata: ["error": "\(error)"])

@@ -12,6 +12,9 @@ public struct PGPoolConfiguration: Sendable {
     public var usePreparedStatements: Bool
     /// Whole-transaction attempts on serialization failures and deadlocks.
     public var maxTransactionAttempts: Int
+    /// Server-side `statement_timeout` of every connection (nil: the server's default). A statement stuck on a
+    /// lock or a runaway plan then fails with SQLSTATE 57014 instead of holding a pool thread forever.
+    public var statementTimeout: Duration?
 
     public init(
         conninfo: String,
@@ -19,7 +22,8 @@ public struct PGPoolConfiguration: Sendable {
         maxWaiters: Int = 10_000,
         checkoutTimeout: Duration = .seconds(5),
         usePreparedStatements: Bool = true,
-        maxTransactionAttempts: Int = 8
+        maxTransactionAttempts: Int = 8,
+        statementTimeout: Duration? = nil
     ) {
         self.conninfo = conninfo
         self.size = max(1, size)
@@ -27,5 +31,6 @@ public struct PGPoolConfiguration: Sendable {
         self.checkoutTimeout = checkoutTimeout
         self.usePreparedStatements = usePreparedStatements
         self.maxTransactionAttempts = max(1, maxTransactionAttempts)
+        self.statementTimeout = statementTimeout
     }
 }

@@ -12,7 +12,6 @@ struct PGPoolMetrics: Sendable {
     }
 
     func recordWait(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        wait.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        wait.recordNanoseconds(duration.inNanoseconds)
     }
 }

@@ -62,12 +62,13 @@ public enum StarsLedger {
         let change = try EntitlementStore.revoke(
             tx, userID: invoice.userID, plan: plan,
             cause: ChangeCause(actor: actor, reason: "Stars refund \(chargeID)", paymentEventID: eventRow))
-        guard let change else { return .recordedWithoutEffect }
+        // The refund happened whatever the entitlement's state was: close any open intent first.
         try tx.execute(
             """
             UPDATE stars_refunds SET status = 'refunded', completed_at = now()
             WHERE telegram_payment_charge_id = \(chargeID) AND status <> 'refunded'
             """)
+        guard let change else { return .recordedWithoutEffect }
         return .applied(change)
     }
 }

@@ -16,6 +16,10 @@ public enum StarsRefundIntents {
         case unknownCharge
     }
 
+    /// How long a `requested` intent belongs to the instance that claimed it. Longer than any Bot API call
+    /// (timeouts and retries included); after it, the owner is presumed dead and another request may call again.
+    public static let claimLease = 120
+
     /// Claims the refund of a charge. Run in its own transaction, before calling the Bot API.
     public static func claim(_ tx: PGConnection, chargeID: String, requestedBy: String) throws -> Claim {
         guard
@@ -34,8 +38,9 @@ public enum StarsRefundIntents {
             INSERT INTO stars_refunds AS r (telegram_payment_charge_id, user_id, requested_by)
             VALUES (\(chargeID), \(userID), \(requestedBy))
             ON CONFLICT (telegram_payment_charge_id) DO UPDATE
-                SET status = 'requested', requested_by = EXCLUDED.requested_by, last_error = NULL
+                SET status = 'requested', requested_by = EXCLUDED.requested_by, last_error = NULL, claimed_at = now()
                 WHERE r.status = 'failed'
+                   OR (r.status = 'requested' AND r.claimed_at < now() - make_interval(secs => \(claimLease)))
             """)
         return claimed == 1 ? .callProvider(userID: userID, telegramUserID: telegramUserID) : .inProgress
     }

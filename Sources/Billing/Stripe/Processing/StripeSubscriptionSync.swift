@@ -22,10 +22,16 @@ enum StripeSubscriptionSync {
             VALUES (\(subscription.id), \(userID), \(subscription.customer), \(plan.code), \(status), \(periodEnd),
                 \(subscription.cancelAtPeriodEnd), '-infinity')
             ON CONFLICT (subscription_id) DO UPDATE SET updated_at = s.updated_at
-            RETURNING last_event_created
+            RETURNING last_event_created, status
             """)
         let watermark = try current.first?.decode("last_event_created", as: Date.self) ?? .distantPast
+        let currentStatus = try current.first?.decode("status", as: String.self)
         guard event.createdAt >= watermark else { return false }
+        // Stripe's `created` has one-second resolution: on a tie, an ended subscription stays ended (a
+        // `deleted` and an `updated` of the same second arrive in any order; the deletion is the later fact).
+        if event.createdAt == watermark, let currentStatus, Self.isEnded(currentStatus), !Self.isEnded(status) {
+            return false
+        }
         try tx.execute(
             """
             UPDATE stripe_subscriptions SET status = \(status), plan = \(plan.code), current_period_end = \(periodEnd),
@@ -48,6 +54,9 @@ enum StripeSubscriptionSync {
         }
         return true
     }
+
+    /// Statuses after which Stripe never moves a subscription again.
+    static func isEnded(_ status: String) -> Bool { status == "canceled" || status == "incomplete_expired" }
 
     /// True when a subscription event newer than `eventCreated` already ended the subscription.
     static func endedAfter(_ tx: PGConnection, subscriptionID: String, eventCreated: Date) throws -> Bool {

@@ -1,0 +1,1053 @@
+#!/usr/bin/env python3
+"""Fault drills for telebot (issue #9). Run through scripts/drill, which prepares the database and the
+environment (DRILL_* variables, DATABASE_URL) and removes everything afterwards.
+
+Phases, all against three `telebot serve` instances sharing one database:
+  1. Stripe: invoice.paid deliveries (30 % duplicates), round-robin, concurrency 16; PostgreSQL restarted
+     (pg_ctl restart -m fast) and one instance SIGKILLed and started again during the run. A delivery that
+     does not get a 2xx is re-sent later with backoff, as Stripe would.
+  2. Telegram: Stars successful_payment updates (30 % duplicates: the same update again, or the same charge
+     in a new update), the same faults.
+  3. SIGTERM under load: requests in flight when the signal arrives complete with 2xx, nothing but 503 among
+     5xx, exit code 0. Deliveries it refused are re-sent to the other instances.
+Then the database is checked: every event applied exactly once, the expected entitlement expiry per user,
+nothing left `received` or `failed`. Python 3 standard library only.
+"""
+
+import base64
+import collections
+import hashlib
+import hmac
+import heapq
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ENV = os.environ
+ROOT = ENV["DRILL_ROOT"]
+BIN = ENV["DRILL_BIN"]
+OUT = ENV["DRILL_OUT"]
+PGBIN = ENV["DRILL_PGBIN"]
+PGDATA = ENV["DRILL_PGDATA"]
+PGLOG = ENV["DRILL_PGLOG"]
+PGRUNAS = ENV.get("DRILL_PGRUNAS", "")
+PGHOST = ENV["DRILL_PGHOST"]
+PGPORT = ENV["DRILL_PGPORT"]
+DATABASE_URL = ENV["DATABASE_URL"]
+
+EVENTS = int(ENV.get("DRILL_EVENTS", "5000"))
+CONCURRENCY = int(ENV.get("DRILL_CONCURRENCY", "16"))
+PHASE_TIMEOUT = float(ENV.get("DRILL_PHASE_TIMEOUT", "150"))
+DUP_RATE = 0.30  # duplicates per unique event: 5,000 deliveries = ~3,846 unique + ~1,154 duplicates
+SHUTDOWN_GRACE = 20
+RETRY_DRAIN_TIMEOUT = float(ENV.get("DRILL_RETRY_DRAIN_TIMEOUT", "90"))
+
+STRIPE_USERS = 200
+STRIPE_TG_BASE = 7_000_000_000
+STRIPE_PLAN = "premium_monthly"
+STRIPE_PRICE = "price_premium_monthly"
+STARS_USERS = 100
+STARS_TG_BASE = 8_000_000_000
+STARS_PLAN = "boost_week"
+STARS_PLAN_DAYS = 7
+STARS_PRICE = 50
+UPDATE_BASE = 100_000_000
+DUP_UPDATE_BASE = 200_000_000
+
+
+def rand_text(n):
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(random.SystemRandom().choice(alphabet) for _ in range(n))
+
+
+BOT_TOKEN = "123456:" + rand_text(35)
+TG_SECRET = rand_text(32)
+STRIPE_SECRET = "whsec_" + rand_text(32)
+JWT_SECRET = rand_text(48)
+ADMIN_TOKEN = rand_text(32)
+
+T0 = time.monotonic()
+PRINT_LOCK = threading.Lock()
+
+
+def say(msg):
+    with PRINT_LOCK:
+        print("[drill %6.1fs] %s" % (time.monotonic() - T0, msg), flush=True)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# PostgreSQL
+
+
+def psql(sql):
+    """Runs SQL with psql against the drill database; returns unaligned, tuples-only output lines."""
+    cmd = [os.path.join(PGBIN, "psql"), "-X", "-q", "-At", "-F", "|", "-v", "ON_ERROR_STOP=1", "-h", PGHOST,
+           "-p", PGPORT, "-U", "postgres", "-d", "telebot_drill", "-f", "-"]
+    res = subprocess.run(cmd, input=sql, capture_output=True, text=True, timeout=120)
+    if res.returncode != 0:
+        raise RuntimeError("psql failed: %s\n%s" % (res.stderr.strip(), sql[:400]))
+    return [line for line in res.stdout.splitlines() if line != ""]
+
+
+def psql_value(sql):
+    lines = psql(sql)
+    return lines[0] if lines else None
+
+
+def pg_ctl(*args):
+    cmd = [os.path.join(PGBIN, "pg_ctl"), "-D", PGDATA] + list(args)
+    if PGRUNAS:
+        cmd = ["runuser", "-u", PGRUNAS, "--"] + cmd
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def pg_restart():
+    started = time.monotonic()
+    res = pg_ctl("-l", PGLOG, "-m", "fast", "-w", "-t", "60", "restart")
+    took = time.monotonic() - started
+    if res.returncode != 0:
+        raise RuntimeError("pg_ctl restart failed: %s %s" % (res.stdout, res.stderr))
+    return took
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Bot API / Stripe API stub
+
+
+STUB_CALLS = collections.Counter()
+STUB_LOCK = threading.Lock()
+
+
+class StubHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        self.answer()
+
+    def do_POST(self):
+        self.answer()
+
+    def answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        method = self.path.rsplit("/", 1)[-1].split("?")[0]
+        with STUB_LOCK:
+            STUB_CALLS[method] += 1
+        if self.path.startswith("/bot"):
+            if method.startswith("send"):
+                result = {"message_id": 1, "date": int(time.time()), "chat": {"id": 1, "type": "private"}}
+            elif method == "createInvoiceLink":
+                result = "https://t.me/$drill"
+            else:
+                result = True
+            body = {"ok": True, "result": result}
+        else:
+            body = {"id": "stub_1", "object": "stub", "url": "https://stripe.example/stub"}
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, fmt, *args):
+        # The path holds the bot token: log the method name only.
+        with open(os.path.join(OUT, "stub.log"), "a") as f:
+            f.write("%s %s\n" % (time.strftime("%H:%M:%S"), self.path.rsplit("/", 1)[-1]))
+
+
+def start_stub():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), StubHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+# ----------------------------------------------------------------------------------------------------------
+# serve instances
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+LIVE_PIDS = set()
+PIDS_LOCK = threading.Lock()
+
+
+def write_pids():
+    with open(os.path.join(OUT, "pids"), "w") as f:
+        for pid in sorted(LIVE_PIDS):
+            f.write("%d\n" % pid)
+
+
+class Instance:
+    def __init__(self, index, port, stub_port):
+        self.index = index
+        self.port = port
+        self.stub_port = stub_port
+        self.proc = None
+        self.log_path = os.path.join(OUT, "instance-%d.log" % index)
+        self.starts = 0
+
+    def env(self):
+        env = {k: ENV[k] for k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR") if k in ENV}
+        stub = "http://127.0.0.1:%d" % self.stub_port
+        env.update({
+            "DATABASE_URL": DATABASE_URL, "HOST": "127.0.0.1", "PORT": str(self.port), "DB_POOL_SIZE": "8",
+            "MIGRATIONS_DIR": os.path.join(ROOT, "sql"), "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+            "TELEGRAM_WEBHOOK_SECRET": TG_SECRET, "TELEGRAM_API_BASE_URL": stub + "/",
+            "STRIPE_API_KEY": "sk_test_drill", "STRIPE_WEBHOOK_SECRET": STRIPE_SECRET, "STRIPE_API_BASE_URL": stub,
+            "JWT_SECRET": JWT_SECRET, "ADMIN_TOKEN": ADMIN_TOKEN, "LOG_FORMAT": "json", "LOG_LEVEL": "info",
+            "PUBLIC_BASE_URL": "http://127.0.0.1:%d" % self.port, "SHUTDOWN_GRACE_SECONDS": str(SHUTDOWN_GRACE),
+        })
+        return env
+
+    def start(self):
+        self.starts += 1
+        with open(self.log_path, "ab") as log:
+            log.write(("--- drill: start #%d of instance %d on port %d at %s ---\n"
+                       % (self.starts, self.index, self.port, time.strftime("%H:%M:%S"))).encode())
+            log.flush()
+            self.proc = subprocess.Popen([BIN, "serve"], env=self.env(), cwd=ROOT, stdout=log,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        with PIDS_LOCK:
+            LIVE_PIDS.add(self.proc.pid)
+            write_pids()
+
+    def reaped(self):
+        with PIDS_LOCK:
+            LIVE_PIDS.discard(self.proc.pid)
+            write_pids()
+
+    def wait_ready(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.reaped()
+                raise RuntimeError("instance %d exited with %s while starting; log: %s"
+                                   % (self.index, self.proc.returncode, self.log_path))
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/health/ready")
+                resp = conn.getresponse()
+                resp.read()
+                conn.close()
+                if resp.status == 200:
+                    return
+            except (OSError, http.client.HTTPException):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("instance %d not ready after %ds; log: %s" % (self.index, timeout, self.log_path))
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        self.reaped()
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            if self.proc is not None:
+                self.reaped()
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=SHUTDOWN_GRACE + 10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.reaped()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# HTTP
+
+
+def http_call(conns, port, method, path, body, headers, timeout=30):
+    """One request on a kept-alive connection. Returns (status, body, error name)."""
+    conn = conns.get(port)
+    if conn is None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        conns[port] = conn
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        if resp.will_close:
+            conn.close()
+            conns.pop(port, None)
+        return resp.status, data, None
+    except (OSError, http.client.HTTPException) as e:
+        conn.close()
+        conns.pop(port, None)
+        return None, b"", type(e).__name__
+
+
+def stripe_signature(body, t=None):
+    t = int(time.time()) if t is None else t
+    mac = hmac.new(STRIPE_SECRET.encode(), str(t).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return "t=%d,v1=%s" % (t, mac)
+
+
+class Delivery:
+    __slots__ = ("index", "key", "body", "attempts")
+
+    def __init__(self, index, key, body):
+        self.index = index
+        self.key = key
+        self.body = body
+        self.attempts = 0
+
+
+class Engine:
+    """Sends deliveries with `concurrency` threads, round-robin over `ports()`, re-sending any that did not get a
+    2xx after a backoff, until all got one or the deadline passes."""
+
+    def __init__(self, name, deliveries, request_for, ports, concurrency, timeout):
+        self.name = name
+        self.deliveries = deliveries
+        self.request_for = request_for
+        self.ports = ports
+        self.concurrency = concurrency
+        self.deadline = time.monotonic() + timeout
+        self.cond = threading.Condition()
+        self.heap = [(0.0, d.index, d) for d in deliveries]
+        heapq.heapify(self.heap)
+        self.seq = len(deliveries)
+        self.outstanding = len(deliveries)
+        self.ok = 0
+        self.sent = 0
+        self.retries = 0
+        self.errors = collections.Counter()
+        self.outcomes = collections.Counter()
+        self.violations = []
+        self.stop = False
+        self.max_attempts = 0
+        self.undelivered = []
+
+    def worker(self):
+        conns = {}
+        while True:
+            with self.cond:
+                while True:
+                    if self.stop or self.outstanding == 0:
+                        for c in conns.values():
+                            c.close()
+                        return
+                    now = time.monotonic()
+                    if now > self.deadline:
+                        self.stop = True
+                        self.cond.notify_all()
+                        continue
+                    if self.heap and self.heap[0][0] <= now:
+                        _, _, d = heapq.heappop(self.heap)
+                        break
+                    self.cond.wait(min(self.heap[0][0] - now, 0.5) if self.heap else 0.5)
+            ports = self.ports()
+            port = ports[(d.index + d.attempts) % len(ports)]
+            method, path, body, headers = self.request_for(d)
+            status, data, err = http_call(conns, port, method, path, body, headers)
+            with self.cond:
+                d.attempts += 1
+                self.sent += 1
+                self.max_attempts = max(self.max_attempts, d.attempts)
+                if status is not None and 200 <= status < 300:
+                    self.ok += 1
+                    self.outstanding -= 1
+                    if data.startswith(b"{\"") and b"outcome" in data:
+                        try:
+                            self.outcomes[json.loads(data).get("outcome", "?")] += 1
+                        except ValueError:
+                            self.outcomes["unparsable"] += 1
+                    self.cond.notify_all()
+                    continue
+                reason = err if err else "HTTP %d" % status
+                self.errors[reason] += 1
+                if status is not None and status != 503:
+                    self.violations.append("%s: delivery %s to port %d answered %d: %s"
+                                           % (self.name, d.key, port, status, data[:300].decode("utf8", "replace")))
+                self.retries += 1
+                delay = min(0.2 * 2 ** min(d.attempts - 1, 6), 3.0) * (0.5 + random.random())
+                self.seq += 1
+                heapq.heappush(self.heap, (time.monotonic() + delay, self.seq, d))
+                self.cond.notify_all()
+
+    def run(self):
+        threads = [threading.Thread(target=self.worker, daemon=True) for _ in range(self.concurrency)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.undelivered = [d for _, _, d in self.heap] if self.outstanding else []
+
+    def done_fraction(self):
+        with self.cond:
+            return self.ok / max(1, len(self.deliveries)), self.outstanding == 0 or self.stop
+
+
+def run_with_faults(engine, faults, report):
+    """Runs the engine while a controller fires `faults` [(fraction, label, fn)] when that fraction of deliveries
+    got a 2xx. Each fault's outcome is appended to `report`."""
+    def controller():
+        for fraction, label, fn in faults:
+            while True:
+                done, finished = engine.done_fraction()
+                if finished:
+                    report.append((label, False, "not injected: the phase finished first"))
+                    break
+                if done >= fraction:
+                    at = time.monotonic() - T0
+                    try:
+                        detail = fn()
+                        report.append((label, True, "at %.1fs (%.0f%% delivered): %s" % (at, done * 100, detail)))
+                    except Exception as e:  # noqa: BLE001 - reported as a failed check
+                        report.append((label, False, "at %.1fs: %s" % (at, e)))
+                    say("%s: %s" % (label, report[-1][2]))
+                    break
+                time.sleep(0.02)
+
+    ctl = threading.Thread(target=controller, daemon=True)
+    ctl.start()
+    started = time.monotonic()
+    engine.run()
+    elapsed = time.monotonic() - started
+    ctl.join(timeout=90)
+    return elapsed
+
+
+def fault_pg_restart():
+    took = pg_restart()
+    return "pg_ctl restart -m fast took %.2fs" % took
+
+
+def fault_kill(instance):
+    def fn():
+        instance.kill9()
+        down = time.monotonic()
+        time.sleep(0.5)
+        instance.start()
+        instance.wait_ready(60)
+        return "instance %d SIGKILLed, started again, ready after %.2fs" % (instance.index, time.monotonic() - down)
+    return fn
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Stripe
+
+
+def stripe_invoice_event(event_id, k, user, period_end, shape):
+    period_start = period_end - 30 * 86400
+    customer = "cus_drill_%d" % user
+    subscription = "sub_drill_%d" % user
+    invoice_id = "in_drill_%s" % event_id[len("evt_drill_"):]
+    created = int(time.time()) - 60
+    line = {"id": "il_drill_%d" % k, "object": "line_item", "amount": 999, "currency": "usd",
+            "period": {"start": period_start, "end": period_end}, "metadata": {}, "quantity": 1}
+    invoice = {"id": invoice_id, "object": "invoice", "customer": customer, "status": "paid", "amount_due": 999,
+               "amount_paid": 999, "amount_remaining": 0, "currency": "usd", "created": created,
+               "hosted_invoice_url": "https://invoice.stripe.com/i/%s" % invoice_id,
+               "period_start": period_start - 30 * 86400, "period_end": period_start, "metadata": {},
+               "livemode": False, "billing_reason": "subscription_cycle"}
+    if shape == "classic":
+        api_version = "2024-06-20"
+        line["price"] = {"id": STRIPE_PRICE, "object": "price", "recurring": {"interval": "month"}}
+        line["subscription"] = subscription
+        invoice["subscription"] = subscription
+        invoice["subscription_details"] = {"metadata": {}}
+    else:
+        api_version = "2025-03-31.basil"
+        line["pricing"] = {"type": "price_details", "price_details": {"price": STRIPE_PRICE, "product": "prod_drill"}}
+        line["parent"] = {"type": "subscription_item_details",
+                          "subscription_item_details": {"subscription": subscription, "subscription_item": "si_drill"}}
+        invoice["parent"] = {"type": "subscription_details",
+                             "subscription_details": {"subscription": subscription, "metadata": {}}}
+    invoice["lines"] = {"object": "list", "data": [line], "has_more": False}
+    event = {"id": event_id, "object": "event", "type": "invoice.paid", "created": created,
+             "livemode": False, "api_version": api_version, "pending_webhooks": 1,
+             "request": {"id": None, "idempotency_key": None}, "data": {"object": invoice}}
+    return json.dumps(event, separators=(",", ":")).encode()
+
+
+class StripeSet:
+    """Unique invoice.paid events, each for one of STRIPE_USERS users (by customer id, plan by price id), each
+    with its own period end; the expected expiry of a user is the latest period end of its events."""
+
+    def __init__(self):
+        self.base = int(time.time()) + 40 * 86400
+        self.bodies = {}
+        self.expected = {}
+        self.next_k = 0
+
+    def make(self, n, tag):
+        ids = []
+        for _ in range(n):
+            k = self.next_k
+            self.next_k += 1
+            user = k % STRIPE_USERS
+            period_end = self.base + k * 61
+            event_id = "evt_drill_%s%06d" % (tag, k)
+            self.bodies[event_id] = stripe_invoice_event(event_id, k, user, period_end,
+                                                         "classic" if k % 2 == 0 else "current")
+            self.expected[user] = max(self.expected.get(user, 0), period_end)
+            ids.append(event_id)
+        return ids
+
+
+def with_duplicates(unique_keys, total, rng):
+    """`total` deliveries: every key once plus duplicates; a third of the duplicates right after the original
+    (so they race on other instances), the rest anywhere."""
+    dups = total - len(unique_keys)
+    order = list(unique_keys)
+    rng.shuffle(order)
+    extra = [rng.choice(unique_keys) for _ in range(dups)]
+    adjacent, anywhere = extra[: dups // 3], extra[dups // 3:]
+    seq = []
+    adjacent_by_key = collections.Counter(adjacent)
+    for key in order:
+        seq.append(key)
+        for _ in range(adjacent_by_key.pop(key, 0)):
+            seq.append(key)
+    for key in anywhere:
+        seq.insert(rng.randrange(len(seq) + 1), key)
+    return seq
+
+
+def stripe_request(stripe_set):
+    def request_for(d):
+        body = stripe_set.bodies[d.key]
+        return "POST", "/webhooks/stripe", body, {
+            "Content-Type": "application/json; charset=utf-8", "Stripe-Signature": stripe_signature(body),
+            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"}
+    return request_for
+
+
+def seed_stripe_users():
+    psql("""
+        INSERT INTO users (telegram_user_id, first_name, username)
+        SELECT %d + g, 'Stripe drill ' || g, 'stripe_drill_' || g FROM generate_series(0, %d) g;
+        INSERT INTO stripe_customers (user_id, customer_id)
+        SELECT id, 'cus_drill_' || (telegram_user_id - %d) FROM users
+        WHERE telegram_user_id BETWEEN %d AND %d;
+    """ % (STRIPE_TG_BASE, STRIPE_USERS - 1, STRIPE_TG_BASE, STRIPE_TG_BASE, STRIPE_TG_BASE + STRIPE_USERS - 1))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Telegram Stars
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def base36(n):
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    if n == 0:
+        return "0"
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return sign + out
+
+
+def stars_payload_key():
+    # HKDF-SHA256(ikm = bot token, salt = "telebot", info = "stars-invoice-payload/v1", 32 bytes), as
+    # StarsInvoicePayloadSigner derives it.
+    prk = hmac.new(b"telebot", BOT_TOKEN.encode(), hashlib.sha256).digest()
+    return hmac.new(prk, b"stars-invoice-payload/v1" + b"\x01", hashlib.sha256).digest()
+
+
+STARS_KEY = None
+
+
+def stars_payload(plan, telegram_user_id):
+    message = ":".join(["1", plan, base36(telegram_user_id), base36(int(time.time())), b64url(os.urandom(4))])
+    tag = b64url(hmac.new(STARS_KEY, message.encode(), hashlib.sha256).digest()[:12])
+    return message + ":" + tag
+
+
+def stars_update(update_id, message_id, user, charge_id):
+    tg = STARS_TG_BASE + user
+    update = {"update_id": update_id, "message": {
+        "message_id": message_id, "date": int(time.time()),
+        "from": {"id": tg, "is_bot": False, "first_name": "Stars", "last_name": "Drill %d" % user,
+                 "username": "stars_drill_%d" % user, "language_code": "en"},
+        "chat": {"id": tg, "type": "private", "first_name": "Stars", "username": "stars_drill_%d" % user},
+        "successful_payment": {"currency": "XTR", "total_amount": STARS_PRICE,
+                               "invoice_payload": stars_payload(STARS_PLAN, tg),
+                               "telegram_payment_charge_id": charge_id, "provider_payment_charge_id": ""}}}
+    return json.dumps(update, separators=(",", ":")).encode()
+
+
+def telegram_deliveries(total, rng):
+    """Unique charges (each in its own update) plus duplicates: half the same update again, half the same charge
+    in a new update (a new update_id). Returns (deliveries, bodies, expected charges per user, update ids)."""
+    unique = max(1, round(total / (1 + DUP_RATE)))
+    bodies = {}
+    per_user = collections.Counter()
+    charge_of = {}
+    keys = []
+    for k in range(unique):
+        user = k % STARS_USERS
+        charge = "stxdrill%07d" % k
+        key = "u%d" % (UPDATE_BASE + k)
+        bodies[key] = stars_update(UPDATE_BASE + k, k + 1, user, charge)
+        charge_of[key] = (user, charge, k)
+        per_user[user] += 1
+        keys.append(key)
+    seq = with_duplicates(keys, total, rng)
+    # Turn every second duplicate into "same charge, new update".
+    seen = set()
+    new_updates = 0
+    for i, key in enumerate(seq):
+        if key in seen:
+            if rng.random() < 0.5:
+                user, charge, k = charge_of[key]
+                update_id = DUP_UPDATE_BASE + i
+                new_key = "u%d" % update_id
+                bodies[new_key] = stars_update(update_id, 1_000_000 + i, user, charge)
+                seq[i] = new_key
+                new_updates += 1
+        else:
+            seen.add(key)
+    deliveries = [Delivery(i, key, bodies[key]) for i, key in enumerate(seq)]
+    update_ids = {int(key[1:]) for key in bodies}
+    return deliveries, unique, per_user, update_ids, new_updates
+
+
+def telegram_request(d):
+    return "POST", "/webhooks/telegram", d.body, {
+        "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SIGTERM under load
+
+
+def sigterm_drill(instance, stripe_set, max_events):
+    """16 threads send new Stripe events to one instance; SIGTERM after 1.5 s; the threads keep sending for 2.5 s
+    more. Returns (report dict, event ids that did not get a 2xx)."""
+    ids = []
+    lock = threading.Lock()
+    state = {"sig": None}
+    records = []  # (t_start, t_sent, t_end, status, error, event id)
+
+    def worker():
+        conns = {}
+        while True:
+            now = time.monotonic()
+            with lock:
+                sig = state["sig"]
+                if sig is not None and now > sig + 2.5:
+                    break
+                if len(ids) >= max_events:
+                    break
+                event_id = stripe_set.make(1, "t")[0]
+                ids.append(event_id)
+            body = stripe_set.bodies[event_id]
+            conn = conns.get(instance.port)
+            if conn is None:
+                conn = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=SHUTDOWN_GRACE + 10)
+                conns[instance.port] = conn
+            t_start = time.monotonic()
+            t_sent = None
+            status, err = None, None
+            try:
+                conn.request("POST", "/webhooks/stripe", body=body, headers={
+                    "Content-Type": "application/json", "Stripe-Signature": stripe_signature(body)})
+                t_sent = time.monotonic()
+                resp = conn.getresponse()
+                data = resp.read()
+                status = resp.status
+                if resp.will_close:
+                    conn.close()
+                    conns.pop(instance.port, None)
+            except (OSError, http.client.HTTPException) as e:
+                err = type(e).__name__
+                data = b""
+                conn.close()
+                conns.pop(instance.port, None)
+            t_end = time.monotonic()
+            with lock:
+                records.append((t_start, t_sent, t_end, status, err, event_id, data[:200]))
+            if err == "ConnectionRefusedError":
+                time.sleep(0.2)
+
+    exited = {}
+
+    def waiter():
+        try:
+            exited["rc"] = instance.proc.wait(timeout=SHUTDOWN_GRACE + 15)
+        except subprocess.TimeoutExpired:
+            exited["rc"] = "did not exit within %ds" % (SHUTDOWN_GRACE + 15)
+            instance.proc.kill()
+            instance.proc.wait(timeout=10)
+        exited["at"] = time.monotonic()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(CONCURRENCY)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    with lock:
+        state["sig"] = time.monotonic()
+    sig_at = state["sig"]
+    instance.proc.send_signal(signal.SIGTERM)
+    wait_thread = threading.Thread(target=waiter, daemon=True)
+    wait_thread.start()
+    say("SIGTERM sent to instance %d (pid %d) under load" % (instance.index, instance.proc.pid))
+    for t in threads:
+        t.join(timeout=SHUTDOWN_GRACE + 30)
+    wait_thread.join(timeout=SHUTDOWN_GRACE + 30)
+    rc = exited.get("rc", "unknown")
+    exit_after = exited.get("at", time.monotonic()) - sig_at
+    instance.reaped()
+
+    rep = {"rc": rc, "exit_after": exit_after, "requests": len(records), "violations": []}
+    before = [r for r in records if r[2] <= sig_at]
+    in_flight = [r for r in records if r[0] < sig_at < r[2]]
+    after = [r for r in records if r[0] >= sig_at]
+    rep["before"] = len(before)
+    rep["in_flight"] = len(in_flight)
+    rep["in_flight_ok"] = sum(1 for r in in_flight if r[3] is not None and 200 <= r[3] < 300)
+    rep["after"] = collections.Counter((("HTTP %d" % r[3]) if r[3] is not None else r[4]) for r in after)
+    rep["in_flight_results"] = collections.Counter(
+        (("HTTP %d" % r[3]) if r[3] is not None else r[4]) for r in in_flight)
+    for r in records:
+        if r[3] is not None and r[3] >= 500 and r[3] != 503:
+            rep["violations"].append("SIGTERM: %s answered %d: %s" % (r[5], r[3], r[6].decode("utf8", "replace")))
+        elif r[3] is not None and r[3] >= 300 and r[3] != 503:
+            rep["violations"].append("SIGTERM: %s answered %d: %s" % (r[5], r[3], r[6].decode("utf8", "replace")))
+    # Fully sent at least 20 ms before the signal and still unanswered at the signal: the server was working on
+    # it, so it must finish with a 2xx. (A request written at the very moment the server closes an idle kept-alive
+    # connection can be refused without being read: a client retries that like any refused delivery.)
+    for r in in_flight:
+        if r[1] is not None and r[1] < sig_at - 0.02 and not (r[3] is not None and 200 <= r[3] < 300):
+            rep["violations"].append("SIGTERM: in-flight request %s (sent %.0f ms before the signal) ended with %s"
+                                     % (r[5], (sig_at - r[1]) * 1000, ("HTTP %d" % r[3]) if r[3] else r[4]))
+    if rc != 0:
+        rep["violations"].append("SIGTERM: instance %d exit status %s (want 0); log: %s"
+                                 % (instance.index, rc, instance.log_path))
+    answered = {r[5] for r in records if r[3] is not None and 200 <= r[3] < 300}
+    leftovers = [e for e in ids if e not in answered]
+    return rep, leftovers
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Checks
+
+
+class Checks:
+    def __init__(self):
+        self.results = []
+
+    def check(self, name, ok, detail=""):
+        self.results.append((name, bool(ok), detail))
+        return ok
+
+    @property
+    def failed(self):
+        return [r for r in self.results if not r[1]]
+
+
+def wait_for_retries(timeout):
+    """Waits until no payment event is `received` or `failed` (the retry worker's 30 s first backoff)."""
+    started = time.monotonic()
+    first = None
+    while True:
+        lines = psql("SELECT status, count(*) FROM payment_events WHERE status IN ('received', 'failed') GROUP BY 1")
+        pending = {line.split("|")[0]: int(line.split("|")[1]) for line in lines}
+        if first is None:
+            first = dict(pending)
+        if not pending or time.monotonic() - started > timeout:
+            return first, pending, time.monotonic() - started
+        time.sleep(1)
+
+
+def check_stripe(checks, stripe_set):
+    unique = len(stripe_set.bodies)
+    rows = psql("SELECT event_id, status, attempts FROM payment_events WHERE provider = 'stripe'")
+    statuses = collections.Counter(r.split("|")[1] for r in rows)
+    ids = [r.split("|")[0] for r in rows]
+    retried_rows = sum(1 for r in rows if int(r.split("|")[2]) > 1)
+    missing = set(stripe_set.bodies) - set(ids)
+    unexpected = set(ids) - set(stripe_set.bodies)
+    checks.check("stripe: one ledger row per unique event id", len(ids) == unique and not missing and not unexpected,
+                 "rows %d, unique ids sent %d, missing %d, unexpected %d%s"
+                 % (len(ids), unique, len(missing), len(unexpected),
+                    (" (e.g. %s)" % sorted(missing)[:3]) if missing else ""))
+    checks.check("stripe: every ledger row processed", statuses.get("processed", 0) == unique,
+                 "statuses %s" % dict(statuses))
+    line = psql_value("""
+        SELECT count(*), count(DISTINCT c.payment_event_id) FROM entitlement_changes c
+        JOIN payment_events p ON p.id = c.payment_event_id WHERE p.provider = 'stripe'""")
+    changes, distinct = (int(x) for x in line.split("|"))
+    checks.check("stripe: each event applied exactly once (one entitlement change per event)",
+                 changes == unique and distinct == unique,
+                 "entitlement_changes %d, distinct events %d, want %d" % (changes, distinct, unique))
+    line = psql_value("SELECT count(*), count(*) FILTER (WHERE status = 'paid') FROM invoices WHERE provider = 'stripe'")
+    invoices, paid = (int(x) for x in line.split("|"))
+    checks.check("stripe: one paid invoice per event", invoices == unique and paid == unique,
+                 "invoices %d (paid %d), want %d" % (invoices, paid, unique))
+    rows = psql("""
+        SELECT u.telegram_user_id - %d, e.status, extract(epoch FROM e.expires_at)::bigint
+        FROM user_entitlements e JOIN users u ON u.id = e.user_id
+        WHERE e.plan = '%s' AND u.telegram_user_id BETWEEN %d AND %d""" % (
+        STRIPE_TG_BASE, STRIPE_PLAN, STRIPE_TG_BASE, STRIPE_TG_BASE + STRIPE_USERS - 1))
+    got = {int(r.split("|")[0]): (r.split("|")[1], int(r.split("|")[2])) for r in rows}
+    wrong = [(u, got.get(u), exp) for u, exp in sorted(stripe_set.expected.items())
+             if got.get(u) != ("active", exp)]
+    checks.check("stripe: entitlement expiry = latest paid period end, per user",
+                 not wrong and len(got) == len(stripe_set.expected),
+                 "%d users match%s" % (len(stripe_set.expected) - len(wrong),
+                                       ("; wrong: %s" % wrong[:3]) if wrong else ""))
+    return {"rows": len(ids), "statuses": dict(statuses), "changes": changes, "invoices": invoices,
+            "rows_retried": retried_rows}
+
+
+def check_telegram(checks, unique, per_user, update_ids):
+    rows = psql("SELECT status, count(*) FROM payment_events WHERE provider = 'telegram_stars' GROUP BY 1")
+    statuses = {r.split("|")[0]: int(r.split("|")[1]) for r in rows}
+    total = sum(statuses.values())
+    distinct = int(psql_value("SELECT count(DISTINCT event_id) FROM payment_events WHERE provider = 'telegram_stars' "
+                              "AND event_id LIKE 'stxdrill%'"))
+    checks.check("telegram: one Stars ledger row per unique charge", total == unique and distinct == unique,
+                 "rows %d (distinct charges %d), want %d" % (total, distinct, unique))
+    checks.check("telegram: every Stars ledger row processed", statuses.get("processed", 0) == unique,
+                 "statuses %s" % statuses)
+    line = psql_value("""
+        SELECT count(*), count(DISTINCT c.payment_event_id) FROM entitlement_changes c
+        JOIN payment_events p ON p.id = c.payment_event_id WHERE p.provider = 'telegram_stars'""")
+    changes, distinct_changes = (int(x) for x in line.split("|"))
+    checks.check("telegram: each charge extended the entitlement exactly once",
+                 changes == unique and distinct_changes == unique,
+                 "entitlement_changes %d (distinct charges %d), want %d" % (changes, distinct_changes, unique))
+    line = psql_value("SELECT count(*), coalesce(sum(amount), 0) FROM invoices WHERE provider = 'telegram_stars'")
+    invoices, stars = (int(x) for x in line.split("|"))
+    checks.check("telegram: one invoice per charge", invoices == unique and stars == unique * STARS_PRICE,
+                 "invoices %d, %d Stars, want %d and %d" % (invoices, stars, unique, unique * STARS_PRICE))
+    lo, hi = min(update_ids), max(update_ids)
+    got_updates = int(psql_value("SELECT count(*) FROM telegram_updates WHERE update_id BETWEEN %d AND %d" % (lo, hi)))
+    checks.check("telegram: one telegram_updates row per distinct update_id", got_updates == len(update_ids),
+                 "rows %d, distinct update ids sent %d" % (got_updates, len(update_ids)))
+    rows = psql("""
+        SELECT u.telegram_user_id - %d, e.status,
+               (extract(epoch FROM e.expires_at) - extract(epoch FROM e.starts_at))::numeric
+        FROM user_entitlements e JOIN users u ON u.id = e.user_id
+        WHERE e.plan = '%s' AND u.telegram_user_id BETWEEN %d AND %d""" % (
+        STARS_TG_BASE, STARS_PLAN, STARS_TG_BASE, STARS_TG_BASE + STARS_USERS - 1))
+    got = {int(r.split("|")[0]): (r.split("|")[1], float(r.split("|")[2])) for r in rows}
+    wrong = [(u, got.get(u), n * STARS_PLAN_DAYS) for u, n in sorted(per_user.items())
+             if got.get(u) is None or got[u][0] != "active"
+             or abs(got[u][1] - n * STARS_PLAN_DAYS * 86400) > 0.001]
+    checks.check("telegram: entitlement length = charges x %d days, per user" % STARS_PLAN_DAYS,
+                 not wrong and len(got) == len(per_user),
+                 "%d users match%s" % (len(per_user) - len(wrong),
+                                       ("; wrong (user, (status, seconds), want days): %s" % wrong[:3]) if wrong else ""))
+    return {"rows": total, "statuses": statuses, "changes": changes, "invoices": invoices, "updates": got_updates}
+
+
+def scan_logs(instances):
+    """Counts error-level lines per instance log and collects the ones that mean a 500."""
+    counts = {}
+    unhandled = []
+    for inst in instances:
+        n = 0
+        try:
+            with open(inst.log_path, "r", errors="replace") as f:
+                for line in f:
+                    if '"level":"error"' in line or '"level":"critical"' in line or " error " in line[:60]:
+                        n += 1
+                    if "unhandled error" in line or '"status":500' in line or '"status":"500"' in line:
+                        unhandled.append("instance %d: %s" % (inst.index, line.strip()[:400]))
+        except OSError:
+            pass
+        counts[inst.index] = n
+    return counts, unhandled
+
+
+# ----------------------------------------------------------------------------------------------------------
+
+
+def fmt_counter(c):
+    return ", ".join("%s %d" % (k, v) for k, v in sorted(c.items())) or "none"
+
+
+def main():
+    global STARS_KEY
+    STARS_KEY = stars_payload_key()
+    rng = random.Random(int(ENV.get("DRILL_SEED", "0")) or None)
+    checks = Checks()
+    summary = []
+    instances = []
+    stub = start_stub()
+    try:
+        seed_stripe_users()
+        ports = []
+        while len(ports) < 3:
+            p = free_port()
+            if p not in ports:
+                ports.append(p)
+        instances = [Instance(i + 1, ports[i], stub.server_address[1]) for i in range(3)]
+        for inst in instances:
+            inst.start()
+        for inst in instances:
+            inst.wait_ready(90)
+        say("3 instances ready on ports %s; logs in %s" % (ports, OUT))
+        all_ports = lambda: ports  # noqa: E731
+
+        # 1. Stripe ------------------------------------------------------------------------------------------
+        stripe_set = StripeSet()
+        unique = max(1, round(EVENTS / (1 + DUP_RATE)))
+        ids = stripe_set.make(unique, "s")
+        seq = with_duplicates(ids, EVENTS, rng)
+        deliveries = [Delivery(i, key, None) for i, key in enumerate(seq)]
+        say("stripe: %d deliveries, %d unique events, %d duplicates" % (len(seq), unique, len(seq) - unique))
+        engine = Engine("stripe", deliveries, stripe_request(stripe_set), all_ports, CONCURRENCY, PHASE_TIMEOUT)
+        faults = []
+        elapsed = run_with_faults(engine, [
+            (0.25, "stripe: PostgreSQL restart", fault_pg_restart),
+            (0.55, "stripe: SIGKILL instance 3", fault_kill(instances[2])),
+        ], faults)
+        say("stripe: done in %.1fs: %d attempts, %d retries" % (elapsed, engine.sent, engine.retries))
+        for label, ok, detail in faults:
+            checks.check(label, ok, detail)
+        checks.check("stripe: every delivery got a 2xx within %ds" % PHASE_TIMEOUT, not engine.undelivered,
+                     "%d undelivered" % len(engine.undelivered))
+        checks.check("stripe: no 5xx but 503, no 4xx", not engine.violations,
+                     "; ".join(engine.violations[:5]) + (" (+%d more)" % (len(engine.violations) - 5)
+                                                         if len(engine.violations) > 5 else ""))
+        summary.append(("Stripe webhooks", [
+            "deliveries %d = %d unique event ids + %d duplicates (%d users, invoice.paid, both API shapes)"
+            % (len(seq), unique, len(seq) - unique, STRIPE_USERS),
+            "HTTP attempts %d, re-sent %d (max %d attempts for one delivery), %.1fs, %.0f attempts/s"
+            % (engine.sent, engine.retries, engine.max_attempts, elapsed, engine.sent / max(elapsed, 0.001)),
+            "failed attempts: %s" % fmt_counter(engine.errors),
+            "2xx outcomes: %s" % fmt_counter(engine.outcomes),
+        ] + ["fault: %s: %s" % (label, detail) for label, ok, detail in faults]))
+
+        # 2. Telegram ----------------------------------------------------------------------------------------
+        tdeliveries, tunique, per_user, update_ids, new_updates = telegram_deliveries(EVENTS, rng)
+        say("telegram: %d deliveries, %d unique charges, %d duplicates (%d as new updates)"
+            % (len(tdeliveries), tunique, len(tdeliveries) - tunique, new_updates))
+        tengine = Engine("telegram", tdeliveries, telegram_request, all_ports, CONCURRENCY, PHASE_TIMEOUT)
+        tfaults = []
+        telapsed = run_with_faults(tengine, [
+            (0.25, "telegram: PostgreSQL restart", fault_pg_restart),
+            (0.55, "telegram: SIGKILL instance 2", fault_kill(instances[1])),
+        ], tfaults)
+        say("telegram: done in %.1fs: %d attempts, %d retries" % (telapsed, tengine.sent, tengine.retries))
+        for label, ok, detail in tfaults:
+            checks.check(label, ok, detail)
+        checks.check("telegram: every delivery got a 2xx within %ds" % PHASE_TIMEOUT, not tengine.undelivered,
+                     "%d undelivered" % len(tengine.undelivered))
+        checks.check("telegram: no 5xx but 503, no 4xx", not tengine.violations, "; ".join(tengine.violations[:5]))
+        summary.append(("Telegram Stars webhooks", [
+            "deliveries %d = %d unique charges + %d duplicates (%d same update, %d same charge in a new update), "
+            "%d users, plan %s" % (len(tdeliveries), tunique, len(tdeliveries) - tunique,
+                                   len(tdeliveries) - tunique - new_updates, new_updates, STARS_USERS, STARS_PLAN),
+            "HTTP attempts %d, re-sent %d (max %d attempts for one delivery), %.1fs, %.0f attempts/s"
+            % (tengine.sent, tengine.retries, tengine.max_attempts, telapsed, tengine.sent / max(telapsed, 0.001)),
+            "failed attempts: %s" % fmt_counter(tengine.errors),
+        ] + ["fault: %s: %s" % (label, detail) for label, ok, detail in tfaults]))
+
+        # 3. SIGTERM under load ------------------------------------------------------------------------------
+        target = instances[0]
+        rep, leftovers = sigterm_drill(target, stripe_set, 4000)
+        say("SIGTERM: instance %d exited %s after %.3fs; %d requests, %d in flight at the signal"
+            % (target.index, rep["rc"], rep["exit_after"], rep["requests"], rep["in_flight"]))
+        checks.check("SIGTERM: exit status 0", rep["rc"] == 0, "exit %s after %.0f ms" % (rep["rc"], rep["exit_after"] * 1000))
+        checks.check("SIGTERM: in-flight requests completed with 2xx; no 5xx but 503",
+                     not rep["violations"] and rep["in_flight"] > 0,
+                     "%d in flight, %d ok; %s" % (rep["in_flight"], rep["in_flight_ok"],
+                                                  "; ".join(rep["violations"][:5])))
+        # What it refused goes to the instances still running, like Stripe's retries.
+        alive = [inst.port for inst in instances if inst is not target]
+        redeliveries = [Delivery(i, key, None) for i, key in enumerate(leftovers)]
+        rengine = Engine("sigterm-resend", redeliveries, stripe_request(stripe_set), lambda: alive, CONCURRENCY,
+                         PHASE_TIMEOUT)
+        rengine.run()
+        checks.check("SIGTERM: refused deliveries accepted by the other instances", not rengine.undelivered
+                     and not rengine.violations, "%d undelivered; %s" % (len(rengine.undelivered),
+                                                                         "; ".join(rengine.violations[:3])))
+        summary.append(("SIGTERM under load (instance %d)" % target.index, [
+            "requests %d: %d answered before the signal, %d in flight at the signal (%s), %d started after it (%s)"
+            % (rep["requests"], rep["before"], rep["in_flight"], fmt_counter(rep["in_flight_results"]),
+               sum(rep["after"].values()), fmt_counter(rep["after"])),
+            "exit status %s, %.0f ms after SIGTERM" % (rep["rc"], rep["exit_after"] * 1000),
+            "%d events it did not accept re-sent to the other instances: %d attempts, all 2xx: %s"
+            % (len(leftovers), rengine.sent, "yes" if not rengine.undelivered else "NO"),
+        ]))
+
+        # Retry worker, then the database ------------------------------------------------------------------
+        first, pending, waited = wait_for_retries(RETRY_DRAIN_TIMEOUT)
+        checks.check("ledger: nothing left received or failed", not pending,
+                     "at the end of sending: %s; after %.0fs: %s" % (first or "none", waited, pending or "none"))
+        stripe_db = check_stripe(checks, stripe_set)
+        tele_db = check_telegram(checks, tunique, per_user, update_ids)
+        dead = int(psql_value("SELECT count(*) FROM payment_events WHERE status = 'dead'"))
+        checks.check("ledger: no dead events", dead == 0, "%d dead" % dead)
+        summary.append(("Database", [
+            "stripe ledger rows %d for %d unique ids (%s), %d needed the retry worker; entitlement changes %d; "
+            "invoices %d" % (stripe_db["rows"], len(stripe_set.bodies), fmt_counter(stripe_db["statuses"]),
+                             stripe_db["rows_retried"], stripe_db["changes"], stripe_db["invoices"]),
+            "stars ledger rows %d for %d unique charges (%s); entitlement changes %d; invoices %d; "
+            "telegram_updates %d" % (tele_db["rows"], tunique, fmt_counter(tele_db["statuses"]), tele_db["changes"],
+                                     tele_db["invoices"], tele_db["updates"]),
+            "failed/received events when sending ended: %s (drained in %.0fs)" % (first or "none", waited),
+        ]))
+    except Exception as e:  # noqa: BLE001 - the drill could not run to the end
+        checks.check("drill ran to the end", False, "%s: %s" % (type(e).__name__, e))
+    finally:
+        for inst in instances:
+            try:
+                inst.stop()
+            except Exception:  # noqa: BLE001
+                pass
+        stub.shutdown()
+
+    error_lines, unhandled = scan_logs(instances)
+    checks.check("logs: no unhandled errors (500s)", not unhandled, "; ".join(unhandled[:3]))
+    summary.append(("Logs", [
+        "error-level lines per instance (database-unavailable errors are expected during the faults): %s"
+        % ", ".join("instance %d: %d" % kv for kv in sorted(error_lines.items())),
+        "stub Bot API / Stripe API calls: %s" % fmt_counter(STUB_CALLS),
+        "serve logs: %s" % ", ".join(inst.log_path for inst in instances),
+    ]))
+
+    lines = ["", "=" * 100, "telebot fault drill: DRILL_EVENTS=%d, concurrency %d, %.0fs" %
+             (EVENTS, CONCURRENCY, time.monotonic() - T0), "=" * 100]
+    for title, items in summary:
+        lines.append(title)
+        lines.extend("  " + item for item in items)
+    lines.append("Checks")
+    for name, ok, detail in checks.results:
+        lines.append("  [%s] %s%s" % ("PASS" if ok else "FAIL", name, (": " + detail) if detail else ""))
+    failed = checks.failed
+    verdict = "PASS" if not failed else "FAIL (%d of %d checks)" % (len(failed), len(checks.results))
+    lines.append("drill: %s" % verdict)
+    if failed:
+        lines.append("serve logs: %s/instance-{1,2,3}.log, PostgreSQL log: %s/postgres.log" % (OUT, OUT))
+    text = "\n".join(lines)
+    print(text, flush=True)
+    with open(os.path.join(OUT, "summary.txt"), "w") as f:
+        f.write(text + "\n")
+    return 0 if not failed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+ALTER TABLE stars_refunds DROP COLUMN IF EXISTS claimed_at;
