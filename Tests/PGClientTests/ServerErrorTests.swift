@@ -113,4 +113,18 @@ import Testing
             #expect(try await PGTest.count(pool, "SELECT count(*) FROM accounts WHERE id IN (5, 6)") == 0)
         }
     }
+
+    @Test func aStatementPastTheStatementTimeoutFailsAndFreesTheConnection() async throws {
+        try await PGTest.withPool(size: 1, configure: { $0.statementTimeout = .milliseconds(200) }) { _, pool in
+            let started = ContinuousClock.now
+            #expect(await Self.failure(pool, "SELECT pg_sleep(5)")?.sqlState == .queryCanceled)
+            #expect(ContinuousClock.now - started < .seconds(4))
+            // The one connection serves the next query.
+            #expect(try await PGTest.count(pool, "SELECT 8::int8") == 8)
+            let setting = try await pool.withConnection {
+                try $0.query("SELECT current_setting('statement_timeout') AS s").first?.decode("s", as: String.self)
+            }
+            #expect(setting == "200ms")
+        }
+    }
 }
