@@ -126,7 +126,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "BillingTests", dependencies: ["Billing", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BillingTests",
+            dependencies: ["Billing", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TelegramTests", dependencies: ["Telegram", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MiniAppTests", dependencies: ["MiniApp", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MarketingTests", dependencies: ["Marketing", "TestSupport"], swiftSettings: swiftSettings),

@@ -1,6 +1,7 @@
 import Billing
 import Foundation
 import Logging
+import MetricsTestKit
 import PGClient
 import Testing
 import TestSupport
@@ -63,8 +64,12 @@ import TestSupport
             let body = FakeStripe.invoicePaid(
                 eventID: eventID, customer: FakeStripe.newID("cus"), userID: nil, plan: nil, periodStart: S.now,
                 periodEnd: S.now + S.days(30))
+            let metrics = TestMetrics()
+            try await DeadPaymentEventsGauge(pool: pool, metricsFactory: metrics).refresh()
+            #expect(try metrics.expectGauge("payment_events_dead", [("provider", "stripe")]).lastValue == 0)
             #expect(try await S.receive(processor, body) == .failed)
-            let worker = Self.worker(processor)
+            let worker = StripeRetryWorker(
+                processor: processor, interval: .milliseconds(10), logger: Logger(label: "t"), metricsFactory: metrics)
             let deadline = ContinuousClock.now + .seconds(20)
             var status = PaymentEventStatus.failed
             while status == .failed, ContinuousClock.now < deadline {
@@ -78,8 +83,11 @@ import TestSupport
             #expect(dead.lastError != nil)
             // The worker leaves dead events alone.
             try await Task.sleep(for: .milliseconds(20))
-            await worker.drain()
+            await worker.round()
             #expect(try await S.ledger(pool, eventID: eventID)?.attempts == 3)
+            // ... and counts them for the "dead events > 0" alert.
+            #expect(try metrics.expectGauge("payment_events_dead", [("provider", "stripe")]).lastValue == 1)
+            #expect(try metrics.expectGauge("payment_events_dead", [("provider", "telegram_stars")]).lastValue == 0)
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import PGClient
 import ServiceLifecycle
 
 /// `POST /webhooks/stripe`: signature (any v1, any configured secret, tolerance both ways) → 400 and nothing
@@ -43,6 +44,10 @@ enum StripeWebhookRoutes: AppModule {
             let outcome: StripeWebhookProcessor.Outcome
             do {
                 outcome = try await processor.receive(event, rawBody: String(decoding: body, as: UTF8.self))
+            } catch let error as PGError where error.isRejectedInput {
+                // A value PostgreSQL can never store (a \u0000 in the JSON, an id too long to index): retrying cannot help.
+                metrics.record(.rejected)
+                throw ProblemError.badRequest("the event holds a value the server cannot store")
             } catch {
                 metrics.record(.failed)
                 throw ProblemError.serviceUnavailable("the event could not be stored; retry later", retryAfterSeconds: 5)
@@ -58,7 +63,11 @@ enum StripeWebhookRoutes: AppModule {
     }
 
     static func services(config: AppConfig, dependencies: AppDependencies) -> [any Service] {
-        [StripeRetryWorker(processor: makeProcessor(dependencies), logger: dependencies.logger)]
+        [
+            StripeRetryWorker(
+                processor: makeProcessor(dependencies), logger: dependencies.logger,
+                metricsFactory: dependencies.metrics.factory)
+        ]
     }
 
     static func makeProcessor(_ dependencies: AppDependencies) -> StripeWebhookProcessor {
