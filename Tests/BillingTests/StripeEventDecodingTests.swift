@@ -185,7 +185,7 @@ import TestSupport
         #expect(event.type.rawValue == "radar.early_fraud_warning.created")
         #expect(!event.type.isHandled)
         #expect(event.previousAttributes?["amount"]?.integerValue == 5)
-        #expect(event.object["brand_new_field"]?["nested"] == .array([.integer(1), .double(2.5), .bool(true), .null]))
+        #expect(event.object["brand_new_field"]?["nested"] == .array([.integer(1), .number(2.5), .bool(true), .null]))
         #expect(try event.charge().customer == "cus_expanded")
         // The raw object survives: decoding it again gives the same value.
         let again = try JSONDecoder().decode(StripeJSON.self, from: event.objectJSON)

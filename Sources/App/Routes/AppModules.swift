@@ -11,6 +11,7 @@ enum AppModules {
             MarketingRoutes.self,
             AdminRefundRoutes.self,
             AdminRetryRoutes.self,
+            OpenAPIRoutes.self,
         ]
     }
 }

@@ -18,6 +18,9 @@ struct ClickCursor: Equatable {
             .replacingOccurrences(of: "=", with: "")
     }
 
+    /// 9999-12-31T23:59:59.999999Z in microseconds since 1970.
+    static let maxCreatedMicros: Int64 = 253_402_300_799_999_999
+
     init(createdMicros: Int64, id: Int64) {
         self.createdMicros = createdMicros
         self.id = id
@@ -37,7 +40,8 @@ struct ClickCursor: Equatable {
         }
         createdMicros = int64(at: 0)
         id = int64(at: 8)
-        guard id > 0 else { return nil }
+        // Beyond 9999-12-31 PostgreSQL's timestamp arithmetic overflows (22008); no click was created there.
+        guard id > 0, (0...Self.maxCreatedMicros).contains(createdMicros) else { return nil }
     }
 }
 

@@ -41,7 +41,7 @@ extension KeyedDecodingContainer {
             switch value {
             case .string(let text): metadata[name] = text
             case .integer(let number): metadata[name] = String(number)
-            case .double(let number): metadata[name] = String(number)
+            case .number(let number): metadata[name] = String(number)
             case .bool(let flag): metadata[name] = String(flag)
             case .null, .array, .object: continue
             }
