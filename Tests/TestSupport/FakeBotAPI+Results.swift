@@ -29,7 +29,7 @@ extension FakeBotAPI.Store {
             message["invoice"] = [
                 "title": body["title"] ?? "", "description": body["description"] ?? "",
                 "start_parameter": body["start_parameter"] ?? "", "currency": body["currency"] ?? "",
-                "total_amount": .int(Self.total(body)),
+                "total_amount": .integer(Self.total(body)),
             ]
             answer = Self.ok(.object(message))
         case "createInvoiceLink":
@@ -87,7 +87,7 @@ extension FakeBotAPI.Store {
         state.nextMessageID += 1
         let chatObject: JSON =
             if let chatID = chat.int {
-                ["id": .int(chatID), "type": chatID < 0 ? "channel" : "private"]
+                ["id": .integer(chatID), "type": chatID < 0 ? "channel" : "private"]
             } else {
                 [
                     "id": -1_001_000_000_000, "type": "channel",
@@ -95,8 +95,8 @@ extension FakeBotAPI.Store {
                 ]
             }
         return [
-            "message_id": .int(id), "from": botUser, "chat": chatObject,
-            "date": .int(Int64(Date().timeIntervalSince1970)),
+            "message_id": .integer(id), "from": botUser, "chat": chatObject,
+            "date": .integer(Int64(Date().timeIntervalSince1970)),
         ]
     }
 

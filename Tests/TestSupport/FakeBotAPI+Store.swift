@@ -30,7 +30,7 @@ extension FakeBotAPI {
 
         var botUser: JSON {
             let id = token.split(separator: ":").first.flatMap { Int64($0) } ?? 1
-            return ["id": .int(id), "is_bot": true, "first_name": "Fake Bot", "username": "fake_bot"]
+            return ["id": .integer(id), "is_bot": true, "first_name": "Fake Bot", "username": "fake_bot"]
         }
 
         /// Records the call and decides the answer, in one critical section (so fault scripts are consumed in
@@ -50,7 +50,7 @@ extension FakeBotAPI {
                     answer = Self.error(
                         429,
                         "Too Many Requests: retry after \(retryAfter)",
-                        parameters: ["retry_after": .int(Int64(retryAfter))]
+                        parameters: ["retry_after": .integer(Int64(retryAfter))]
                     )
                 case .serverError(let status):
                     answer = Self.error(status, "Internal Server Error")
@@ -81,7 +81,7 @@ extension FakeBotAPI {
 
         static func error(_ code: Int, _ description: String, parameters: JSON? = nil) -> Answer {
             var envelope: [String: JSON] = [
-                "ok": false, "error_code": .int(Int64(code)), "description": .string(description),
+                "ok": false, "error_code": .integer(Int64(code)), "description": .string(description),
             ]
             if let parameters { envelope["parameters"] = parameters }
             return Answer(status: code, body: JSON.object(envelope).data)
