@@ -5,29 +5,11 @@ import Logging
 /// One log line per request: method, route template, status, duration and (through the logger's metadata) the
 /// request id. Successful probe and scrape requests (`/health/*`, `/metrics`) log at debug so they do not drown
 /// the log.
-struct AccessLogMiddleware: RouterMiddleware {
-    typealias Context = AppRequestContext
-
-    func handle(
-        _ request: Request, context: AppRequestContext,
-        next: (Request, AppRequestContext) async throws -> Response
-    ) async throws -> Response {
-        let started = ContinuousClock.now
-        do {
-            let response = try await next(request, context)
-            log(request, context, status: Int(response.status.code), since: started)
-            return response
-        } catch {
-            log(request, context, status: 500, since: started)
-            throw error
-        }
-    }
-
-    private func log(_ request: Request, _ context: AppRequestContext, status: Int, since started: ContinuousClock.Instant) {
+struct AccessLogMiddleware: RequestObserver {
+    func observe(_ request: Request, _ context: AppRequestContext, status: Int, since started: ContinuousClock.Instant) {
         let route = RouteLabel.route(context)
         let quiet = status < 400 && (route.hasPrefix("/health/") || route == "/metrics")
-        let elapsed = ContinuousClock.now - started
-        let milliseconds = elapsed.inMilliseconds
+        let milliseconds = (ContinuousClock.now - started).inMilliseconds
         context.logger.log(
             level: quiet ? .debug : .info, "request",
             metadata: [

@@ -4,26 +4,10 @@ import PGClient
 
 /// `http_requests_total{method,route,status}` and `http_request_duration_seconds{method,route}`, labelled with
 /// the route template (`unmatched` for 404/405), written through the injected factory.
-struct HTTPMetricsMiddleware: RouterMiddleware {
-    typealias Context = AppRequestContext
+struct HTTPMetricsMiddleware: RequestObserver {
     let factory: any MetricsFactory
 
-    func handle(
-        _ request: Request, context: AppRequestContext,
-        next: (Request, AppRequestContext) async throws -> Response
-    ) async throws -> Response {
-        let started = ContinuousClock.now
-        do {
-            let response = try await next(request, context)
-            record(request, context, status: Int(response.status.code), since: started)
-            return response
-        } catch {
-            record(request, context, status: 500, since: started)
-            throw error
-        }
-    }
-
-    private func record(_ request: Request, _ context: AppRequestContext, status: Int, since started: ContinuousClock.Instant) {
+    func observe(_ request: Request, _ context: AppRequestContext, status: Int, since started: ContinuousClock.Instant) {
         let method = RouteLabel.method(request.method)
         let route = RouteLabel.route(context)
         CoreMetrics.Counter(
