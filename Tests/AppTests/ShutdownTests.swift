@@ -37,14 +37,14 @@ import Testing
         try await TestDatabase.with { _, pool in
             let outcome = Mutex<(status: Int, body: String)?>(nil)
             try await withServiceGroup(pool: pool, grace: .seconds(10)) { port, group in
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/test/slow?ms=3000")
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/test/slow?ms=6000")
                 request.method = .GET
                 async let slow = HTTPClient.shared.execute(request, timeout: .seconds(20))
                 try await Task.sleep(for: .milliseconds(300))
                 await group.triggerGracefulShutdown()
                 // Soon after shutdown begins (while the slow request still runs) new connections are refused.
                 var refused = false
-                let deadline = ContinuousClock.now + .milliseconds(2500)
+                let deadline = ContinuousClock.now + .milliseconds(5000)
                 while !refused, ContinuousClock.now < deadline {
                     var fresh = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health/live")
                     fresh.method = .GET

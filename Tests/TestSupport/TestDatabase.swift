@@ -13,7 +13,7 @@ public struct TestDatabase: Sendable {
         _ body: (TestDatabase, PGPool) async throws -> T
     ) async throws -> T {
         let database = try await create()
-        let pool = PGPool(configuration: PGPoolConfiguration(conninfo: database.conninfo, size: poolSize))
+        let pool = PGPool(configuration: PGPoolConfiguration(conninfo: database.conninfo, size: poolSize, checkoutTimeout: .seconds(30)))
         do {
             let value = try await body(database, pool)
             await pool.close()
