@@ -107,10 +107,12 @@ let package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: [
-                "PGClient", "Marketing",
+                "PGClient", "Marketing", "Billing",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/Bench",
             swiftSettings: swiftSettings

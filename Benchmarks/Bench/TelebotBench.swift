@@ -7,6 +7,9 @@ struct TelebotBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "telebot-bench",
         abstract: "Benchmarks for telebot (run them through scripts/bench-*).",
-        subcommands: [PGBenchCommand.self, ClicksBenchCommand.self]
+        subcommands: [
+            PGBenchCommand.self, ClicksBenchCommand.self, WebhookBenchCommand.self, WebhookDirectBenchCommand.self,
+            WebhookDecodeBenchCommand.self, AuthBenchCommand.self,
+        ]
     )
 }

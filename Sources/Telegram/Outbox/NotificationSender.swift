@@ -42,7 +42,7 @@ public struct NotificationSender: Service {
         var sent = 0
         for message in claimed {
             do {
-                _ = try await bot.sendMessage(SendMessageRequest(chatID: .id(message.telegramID), text: message.message), retry: .none)
+                _ = try await bot.sendMessage(SendMessageRequest(chatID: .id(message.telegramID), text: message.message), retry: BotAPIRetryPolicy.none)
                 try await pool.withConnection { try NotificationOutbox.markSent($0, id: message.id) }
                 sent += 1
             } catch {
