@@ -5,12 +5,14 @@ import PGClient
 public enum InvoiceStore {
     static let columns =
         "id, provider, provider_invoice_id, user_id, plan, amount, currency, status, hosted_url, period_start, period_end, created_at"
+    /// `CASE status ... END` arms mapping each status to its rank, built once (the SQL text stays identical, so the
+    /// prepared statement is reused).
+    static let ranks = InvoiceStatus.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.rank)" }.joined(separator: " ")
 
     /// Inserts or updates an invoice. The status only moves forward by rank (see `InvoiceStatus`), so events
     /// arriving out of order cannot turn a paid invoice back into an open one.
     @discardableResult
     public static func upsert(_ tx: PGConnection, _ invoice: Invoice) throws -> Invoice {
-        let ranks = InvoiceStatus.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.rank)" }.joined(separator: " ")
         let result = try tx.query(
             """
             INSERT INTO invoices AS i (provider, provider_invoice_id, user_id, plan, amount, currency, status,
@@ -39,7 +41,6 @@ public enum InvoiceStore {
     public static func advanceStatus(
         _ tx: PGConnection, provider: PaymentProvider, providerInvoiceID: String, to status: InvoiceStatus
     ) throws -> Invoice? {
-        let ranks = InvoiceStatus.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.rank)" }.joined(separator: " ")
         return try tx.query(
             """
             UPDATE invoices SET status = \(status.rawValue), updated_at = now()
