@@ -22,6 +22,7 @@ public struct SQLState: Hashable, Sendable, CustomStringConvertible {
     public static let undefinedTable = SQLState("42P01")
     public static let syntaxError = SQLState("42601")
     public static let invalidTextRepresentation = SQLState("22P02")
+    public static let characterNotInRepertoire = SQLState("22021")
     public static let objectInUse = SQLState("55006")
     public static let duplicateDatabase = SQLState("42P04")
 

@@ -127,4 +127,14 @@ import Testing
             #expect(setting == "200ms")
         }
     }
+
+    @Test func aNULInAParameterIsRefusedNotCut() async throws {
+        try await PGTest.withPool { _, pool in
+            let value = "A\u{0}B"
+            let failure = await Self.failure(pool, "SELECT \(value)::text AS v")
+            #expect(failure?.sqlState == .characterNotInRepertoire)
+            let nine = try await PGTest.count(pool, "SELECT 9::int8")
+            #expect(nine == 9)
+        }
+    }
 }

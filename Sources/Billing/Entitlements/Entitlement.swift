@@ -60,7 +60,9 @@ public struct ChangeCause: Sendable {
 
     public init(actor: ChangeActor, reason: String, paymentEventID: Int64? = nil) {
         self.actor = actor
-        self.reason = String(reason.prefix(500))
+        // `entitlement_changes.reason` holds 1-500 characters as PostgreSQL counts them: Unicode scalars, not
+        // Swift Characters (a flag emoji is one Character but two scalars).
+        self.reason = String(String.UnicodeScalarView(reason.unicodeScalars.prefix(500)))
         self.paymentEventID = paymentEventID
     }
 }

@@ -110,7 +110,14 @@ public final class PGConnection: Sendable {
     /// Runs one statement with bound parameters and returns its rows.
     @discardableResult
     public func query(_ query: PGQuery) throws(PGError) -> PGResult {
-        try state.withLock { (handle: inout Handle) throws(PGError) -> PGResult in
+        // libpq takes parameters as C strings: a NUL would silently cut the value. PostgreSQL text cannot hold
+        // U+0000 anyway, so refuse it the way the server refuses it in text (22021), without sending anything.
+        if query.binds.contains(where: { $0.text?.utf8.contains(0) == true }) {
+            throw PGError(
+                kind: .server, sqlState: .characterNotInRepertoire,
+                message: "a parameter contains a NUL character, which PostgreSQL text cannot store", safeToRetry: true)
+        }
+        return try state.withLock { (handle: inout Handle) throws(PGError) -> PGResult in
             guard let pg = handle.pg else {
                 throw PGError(kind: .connection, message: "connection is closed")
             }
