@@ -6,28 +6,15 @@ import TestSupport
 /// Helpers shared by the PGClient suites: pools with custom configurations on fresh databases, counters and gates
 /// that work from both async tests and the synchronous closures that run on pool threads.
 enum PGTest {
-    /// A fresh database (cloned from the migrated template, or empty when `template` is nil) with a pool configured
-    /// by `configure`; both are closed and dropped afterwards, even when `body` throws.
+    /// A fresh database (cloned from the migrated template, or empty when `template` is nil) with a pool of `size`
+    /// configured by `configure`; closed and dropped afterwards.
     static func withPool<T: Sendable>(
         size: Int = 4,
         template: String? = TestEnvironment.template,
         configure: (inout PGPoolConfiguration) -> Void = { _ in },
         _ body: (TestDatabase, PGPool) async throws -> T
     ) async throws -> T {
-        let database = try await TestDatabase.create(template: template)
-        var configuration = PGPoolConfiguration(conninfo: database.conninfo, size: size)
-        configure(&configuration)
-        let pool = PGPool(configuration: configuration)
-        do {
-            let value = try await body(database, pool)
-            await pool.close()
-            await database.drop()
-            return value
-        } catch {
-            await pool.close()
-            await database.drop()
-            throw error
-        }
+        try await TestDatabase.with(poolSize: size, template: template, configure: configure, body)
     }
 
     /// Runs fixed SQL text (DDL of the test itself) on the pool.

@@ -7,13 +7,19 @@ public struct TestDatabase: Sendable {
     public let name: String
     public let conninfo: String
 
-    /// Creates a database from the template, runs `body` with a pool on it, then closes the pool and drops it.
+    /// Creates a database from the template (or an empty one when `template` is nil), runs `body` with a pool on
+    /// it (30 s checkout timeout, for busy CI machines; `configure` may change anything), then closes the pool and
+    /// drops the database, even when `body` throws.
     public static func with<T: Sendable>(
         poolSize: Int = 8,
+        template: String? = TestEnvironment.template,
+        configure: (inout PGPoolConfiguration) -> Void = { _ in },
         _ body: (TestDatabase, PGPool) async throws -> T
     ) async throws -> T {
-        let database = try await create()
-        let pool = PGPool(configuration: PGPoolConfiguration(conninfo: database.conninfo, size: poolSize, checkoutTimeout: .seconds(30)))
+        let database = try await create(template: template)
+        var configuration = PGPoolConfiguration(conninfo: database.conninfo, size: poolSize, checkoutTimeout: .seconds(30))
+        configure(&configuration)
+        let pool = PGPool(configuration: configuration)
         do {
             let value = try await body(database, pool)
             await pool.close()
