@@ -3,24 +3,23 @@ import Billing
 import Foundation
 
 /// `telebot-bench webhook-decode`: CPU cost of turning one `invoice.paid` body into what the handler uses, the way
-/// the server does it today and the cheaper ways docs/performance.md proposes, single-threaded, in microseconds per
-/// event. No server, no database.
+/// the server does it and the alternatives docs/performance.md weighed, single-threaded, in microseconds per event.
+/// No server, no database.
 ///
-/// - `current`: `StripeEvent(decoding:)` (envelope plus `data.object` as a `StripeJSON` tree) then `event.invoice()`
-///   (the tree re-encoded to JSON with sorted keys, then decoded again as `StripeInvoice`), as the webhook route and
-///   `StripeEventHandler.invoicePaid` do.
+/// - `current`: `StripeEvent(decoding:)` (envelope only; `data.object` checked to be an object, the body kept) then
+///   `event.invoice()` (`StripeInvoice` decoded straight from the kept body), as the webhook route and
+///   `StripeWebhookProcessor.receive` do.
 /// - `envelope`, `invoice()`: the two halves of `current`.
-/// - `tree, reordered tries`: the same `StripeJSON` tree, built by an init that tries the likely JSON kinds first
+/// - `event.object (tree on demand)`: what reading `StripeEvent.object` costs now that nothing on the path does.
+/// - `before`: a replica of the decoding the server did until 2026-11-22: the envelope with `data.object` as a
+///   `StripeJSON` tree, then the tree re-encoded with sorted keys and decoded again as `StripeInvoice`.
+/// - `tree, reordered tries`: the same tree, built by an init that tries the likely JSON kinds first
 ///   (every failed `try? container.decode(…)` builds and throws a `DecodingError` with its coding path).
-/// - `one pass`: the envelope fields and `data.object` as `StripeInvoice` decoded straight from the raw body, no tree
-///   and no re-encoding.
-/// - `lazy tree`: what keeps `StripeEvent`'s API: the envelope decoded without building the tree (`data.object` only
-///   checked to be an object), the typed view decoded later from the kept raw body (`{"data":{"object":…}}` is
-///   already the shape `StripeEvent.ObjectBox` reads, so error paths stay `data.object.…`).
+/// - `one pass`: the envelope fields and `data.object` as `StripeInvoice` in a single decode of the body.
 struct WebhookDecodeBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhook-decode",
-        abstract: "Microseconds per invoice.paid body: StripeEvent decoding today versus the proposed alternatives."
+        abstract: "Microseconds per invoice.paid body: StripeEvent decoding now, before, and alternatives."
     )
 
     @Option(help: "Iterations per variant (after 10% warm-up).")
@@ -39,6 +38,7 @@ struct WebhookDecodeBenchCommand: AsyncParsableCommand {
         let expected = try event.invoice()
         // Every variant must read the same invoice, or its timing means nothing.
         guard try OnePass(body).invoice == expected else { throw ValidationError("one-pass decoding differs") }
+        guard try Before(body).invoice() == expected else { throw ValidationError("the old decoding differs") }
         guard try JSONDecoder().decode(ReorderedJSON.self, from: body).isObject else {
             throw ValidationError("reordered tree is not an object")
         }
@@ -46,12 +46,10 @@ struct WebhookDecodeBenchCommand: AsyncParsableCommand {
         try measure("current (StripeEvent + invoice())") { _ = try StripeEvent(decoding: body).invoice() }
         try measure("envelope (StripeEvent(decoding:))") { _ = try StripeEvent(decoding: body) }
         try measure("invoice() on a decoded event") { _ = try event.invoice() }
+        try measure("event.object (tree on demand)") { _ = event.object }
+        try measure("before (envelope + StripeJSON tree, re-encode, decode)") { _ = try Before(body).invoice() }
         try measure("tree, reordered tries") { _ = try JSONDecoder().decode(ReorderedJSON.self, from: body) }
         try measure("one pass (envelope + StripeInvoice)") { _ = try OnePass(body) }
-        try measure("lazy tree (envelope fields, then view from raw body)") {
-            _ = try JSONDecoder().decode(LiteEnvelope.self, from: body)
-            _ = try JSONDecoder().decode(ViewBox<StripeInvoice>.self, from: body)
-        }
     }
 
     private func measure(_ name: String, _ body: () throws -> Void) throws {
@@ -84,24 +82,26 @@ struct WebhookDecodeBenchCommand: AsyncParsableCommand {
         }
     }
 
-    /// The envelope's own fields; `data.object` must be an object but is not decoded.
-    struct LiteEnvelope: Decodable {
+    /// The decoding `StripeEvent` did until 2026-11-22, for comparison: `data.object` decoded into a `StripeJSON`
+    /// tree with the envelope; a view re-encodes the tree (sorted keys) inside `{"data":{"object":…}}` and decodes it.
+    struct Before: Decodable {
         let id: String
         let type: String
         let created: Int64
         let livemode: Bool?
         let apiVersion: String?
+        let object: StripeJSON
+        let previousAttributes: StripeJSON?
+
+        init(_ body: Data) throws { self = try JSONDecoder().decode(Before.self, from: body) }
 
         enum CodingKeys: String, CodingKey {
             case id, type, created, livemode, data
             case apiVersion = "api_version"
         }
-        enum DataKeys: String, CodingKey { case object }
-        struct AnyKey: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init?(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
+        enum DataKeys: String, CodingKey {
+            case object
+            case previousAttributes = "previous_attributes"
         }
 
         init(from decoder: any Decoder) throws {
@@ -111,8 +111,14 @@ struct WebhookDecodeBenchCommand: AsyncParsableCommand {
             created = try container.decode(Int64.self, forKey: .created)
             livemode = try container.decodeIfPresent(Bool.self, forKey: .livemode)
             apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion)
-            _ = try container.nestedContainer(keyedBy: DataKeys.self, forKey: .data)
-                .nestedContainer(keyedBy: AnyKey.self, forKey: .object)
+            let data = try container.nestedContainer(keyedBy: DataKeys.self, forKey: .data)
+            object = try data.decode(StripeJSON.self, forKey: .object)
+            previousAttributes = try data.decodeIfPresent(StripeJSON.self, forKey: .previousAttributes)
+        }
+
+        func invoice() throws -> StripeInvoice {
+            let wrapped = Data("{\"data\":{\"object\":".utf8) + object.jsonData + Data("}}".utf8)
+            return try JSONDecoder().decode(ViewBox<StripeInvoice>.self, from: wrapped).data.object
         }
     }
 

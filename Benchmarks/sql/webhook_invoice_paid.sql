@@ -1,6 +1,6 @@
 -- pgbench -M prepared: what `telebot serve` runs for ONE new Stripe `invoice.paid` event (a renewal: the user's
 -- entitlement exists), statement for statement, in one transaction. The statement texts are the handler's own
--- (PaymentLedger.claim, UserStore.find, PlanStore.plan, InvoiceStore.upsert, StripeSubscriptionSync.endedAfter,
+-- (PaymentLedger.claim, PlanStore.plan, InvoiceStore.upsert, StripeSubscriptionSync.endedAfter,
 -- EntitlementStore.lock and .apply as .grant calls it), captured with log_statement=all
 -- (scripts/bench-webhook --capture-sql); only `$n` became `:variable`. Values the server gets from the event are
 -- pgbench variables: constants from -D (scripts/bench-webhook sets them, the payload is an event body as the load
@@ -15,7 +15,6 @@ INSERT INTO payment_events (provider, event_id, event_type, status, attempts, pa
 VALUES (:provider, :evt, :event_type, 'processed', 1, :payload, :created, now())
 ON CONFLICT (provider, event_id) DO NOTHING
 RETURNING id \gset ev_
-SELECT id, telegram_user_id, username, first_name, last_name, language_code, is_premium FROM users WHERE id = :uid;
 SELECT code, name, period_days, stripe_price_id, stars_price, recurring, active FROM plans WHERE code = :plan;
 INSERT INTO invoices AS i (provider, provider_invoice_id, user_id, plan, amount, currency, status,
     hosted_url, period_start, period_end, created_at)

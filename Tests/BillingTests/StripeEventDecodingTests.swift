@@ -220,6 +220,14 @@ import TestSupport
         var arrayObject = good
         arrayObject["data"] = ["object": [1, 2]]
         #expect(Self.decodeError(try Self.json(arrayObject)) == .wrongType(path: "data.object"))
+        var nullObject = good
+        nullObject["data"] = ["object": NSNull()]
+        #expect(Self.decodeError(try Self.json(nullObject)) == .wrongType(path: "data.object"))
+        // The object is not decoded into a tree any more; numbers no Double can hold are still refused.
+        let huge = #"{"id":"evt_1","type":"x.y","created":1,"data":{"object":{"n":1e400,"s":"1e400 \" 1e999"}}}"#
+        #expect(Self.decodeError(Data(huge.utf8)) == .malformedJSON)
+        let fine = #"{"id":"evt_1","type":"x.y","created":1,"data":{"object":{"n":-1.5e300,"s":"1e400 \" 1e999"}}}"#
+        #expect(Self.decodeError(Data(fine.utf8)) == nil)
     }
 
     @Test func typedViewsReportMissingAndMistypedFieldsWithTheirPath() throws {

@@ -261,4 +261,50 @@ enum StripeProcessing {
             #expect(try await S.ledger(pool, eventID: eventID)?.status == .ignored)
         }
     }
+
+    /// The invoice handlers no longer SELECT the user named in metadata: the foreign keys of their writes report an
+    /// unknown user, still as `failed` with a clear message, also on the retry path.
+    @Test func invoiceForAUserThatDoesNotExistIsStoredFailedWithAClearError() async throws {
+        try await TestDatabase.with(poolSize: 4) { _, pool in
+            try await S.plans(pool)
+            let processor = S.processor(pool)
+            let missing: Int64 = 987_654_321
+            for failedPayment in [false, true] {
+                let eventID = FakeStripe.newID("evt")
+                let body = failedPayment
+                    ? FakeStripe.invoicePaymentFailed(
+                        eventID: eventID, userID: missing, plan: S.plan, periodStart: S.now, periodEnd: S.now + S.days(30))
+                    : FakeStripe.invoicePaid(
+                        eventID: eventID, userID: missing, plan: S.plan, periodStart: S.now, periodEnd: S.now + S.days(30))
+                #expect(try await S.receive(processor, body) == .failed)
+                let stored = try #require(try await S.ledger(pool, eventID: eventID))
+                #expect(stored.status == .failed)
+                #expect(stored.lastError == "user \(missing) does not exist")
+                #expect(try await S.receive(processor, body) == .duplicate)
+                let retried = try #require(try await processor.retry(id: stored.id))
+                #expect(retried.outcome == .failed)
+                #expect(try await S.ledger(pool, eventID: eventID)?.lastError == "user \(missing) does not exist")
+            }
+            #expect(try await BillingFixtures.count(pool, "SELECT count(*) FROM invoices") == 0)
+            #expect(try await BillingFixtures.count(pool, "SELECT count(*) FROM notification_outbox") == 0)
+        }
+    }
+
+    /// The typed object is decoded before the transaction; a body whose object does not decode is still claimed,
+    /// stored as `failed` with the decoding error, and a second delivery is a duplicate.
+    @Test func anInvoiceThatDoesNotDecodeIsStoredFailedWithItsPath() async throws {
+        try await TestDatabase.with(poolSize: 4) { _, pool in
+            try await S.plans(pool)
+            let processor = S.processor(pool)
+            let eventID = FakeStripe.newID("evt")
+            var object = FakeStripe.invoiceObject(userID: 1, plan: S.plan, periodStart: 1, periodEnd: 2)
+            object["currency"] = nil
+            let body = FakeStripe.event(id: eventID, type: "invoice.paid", object: object)
+            #expect(try await S.receive(processor, body) == .failed)
+            let stored = try #require(try await S.ledger(pool, eventID: eventID))
+            #expect(stored.status == .failed)
+            #expect(stored.lastError == StripeEventDecodingError.missingField(path: "data.object.currency").description)
+            #expect(try await S.receive(processor, body) == .duplicate)
+        }
+    }
 }

@@ -174,8 +174,8 @@ import TestSupport
                     MarketingFixtures.schedulerConfiguration(campaign: "denied", interval: .seconds(3600), instance: "a", retryWindow: nil),
                     pool: pool, publisher: denied),
             ])
-            // Backoff 200 ms then 400 ms.
-            let done = try await MarketingFixtures.eventually(timeout: .seconds(6)) {
+            // Backoff 200 ms then 400 ms; the timeout is generous for a loaded machine.
+            let done = try await MarketingFixtures.eventually(timeout: .seconds(30)) {
                 try await MarketingFixtures.posts(pool, campaign: "flaky").first?.status == "failed"
             }
             try await Task.sleep(for: .milliseconds(700))

@@ -119,7 +119,8 @@ import Testing
             #expect(error.kind == .timeout)
             #expect(error.isTransient)
             fake.inject(.delay(.milliseconds(100)), method: "sendMessage")
-            let message = try await fake.client(retry: .none, timeout: .seconds(2))
+            // Generous: under a fully parallel test run on two cores a 100 ms answer can take seconds to arrive.
+            let message = try await fake.client(retry: .none, timeout: .seconds(15))
                 .sendMessage(SendMessageRequest(chatID: 1, text: "ok"))
             #expect(message.text == "ok")
         }

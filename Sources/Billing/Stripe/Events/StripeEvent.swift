@@ -4,8 +4,12 @@ import Foundation
 /// tolerant of fields it does not know.
 ///
 /// Required: `id` (non-empty), `type`, `created` (integer), `data.object` (a JSON object). `livemode` defaults to
-/// false and `api_version` to nil when absent. The object is kept as decoded JSON (`object`, `objectJSON`); the typed
-/// views (`checkoutSession()`, `invoice()`, `subscription()`, `charge()`) decode it on demand.
+/// false and `api_version` to nil when absent.
+///
+/// An event decoded from a webhook body keeps that body: the typed views (`checkoutSession()`, `invoice()`,
+/// `subscription()`, `charge()`) decode straight from it, and `object` / `previousAttributes` (a `StripeJSON` tree)
+/// are built only when read, each time they are read. Nothing on the webhook path reads them. An event built in
+/// code from a `StripeJSON` object keeps that tree instead.
 public struct StripeEvent: Sendable, Equatable {
     public var id: String
     public var type: StripeEventType
@@ -13,10 +17,15 @@ public struct StripeEvent: Sendable, Equatable {
     public var created: Int64
     public var livemode: Bool
     public var apiVersion: String?
-    /// `data.object`, as decoded.
-    public var object: StripeJSON
-    /// `data.previous_attributes` of `*.updated` events.
-    public var previousAttributes: StripeJSON?
+    private var source: Source
+
+    /// Where `data.object` comes from.
+    private enum Source: Sendable {
+        /// The whole event body as received (already checked: `data.object` is a JSON object).
+        case raw(Data)
+        /// Trees given in code.
+        case tree(object: StripeJSON, previousAttributes: StripeJSON?)
+    }
 
     public init(
         id: String, type: StripeEventType, created: Int64, livemode: Bool = false, apiVersion: String? = nil,
@@ -27,30 +36,61 @@ public struct StripeEvent: Sendable, Equatable {
         self.created = created
         self.livemode = livemode
         self.apiVersion = apiVersion
-        self.object = object
-        self.previousAttributes = previousAttributes
+        self.source = .tree(object: object, previousAttributes: previousAttributes)
     }
 
-    /// Decodes an envelope from the raw webhook body.
+    /// Decodes an envelope from the raw webhook body. `data.object` is only checked to be an object here; the body is
+    /// kept for the typed views. A number no `Double` can hold anywhere in the body is `malformedJSON`.
     /// - Throws: `StripeEventDecodingError`.
     public init(decoding payload: some DataProtocol) throws(StripeEventDecodingError) {
+        let body = Data(payload)
         let envelope: Envelope
         do {
-            envelope = try JSONDecoder().decode(Envelope.self, from: Data(payload))
+            envelope = try JSONDecoder().decode(Envelope.self, from: body)
         } catch {
             throw StripeEventDecodingError.from(error)
         }
-        self.init(
-            id: envelope.id, type: StripeEventType(rawValue: envelope.type), created: envelope.created,
-            livemode: envelope.livemode ?? false, apiVersion: envelope.apiVersion, object: envelope.data.object,
-            previousAttributes: envelope.data.previousAttributes)
+        guard StripeJSONNumbers.allFinite(body) else { throw StripeEventDecodingError.malformedJSON }
+        self.id = envelope.id
+        self.type = StripeEventType(rawValue: envelope.type)
+        self.created = envelope.created
+        self.livemode = envelope.livemode ?? false
+        self.apiVersion = envelope.apiVersion
+        self.source = .raw(body)
+    }
+
+    /// `data.object`, as a JSON tree. For an event decoded from a body this decodes the tree on every read.
+    public var object: StripeJSON {
+        get {
+            switch source {
+            case .raw(let body): Self.trees(body).object
+            case .tree(let object, _): object
+            }
+        }
+        set { source = .tree(object: newValue, previousAttributes: previousAttributes) }
+    }
+
+    /// `data.previous_attributes` of `*.updated` events. For an event decoded from a body this decodes on every read.
+    public var previousAttributes: StripeJSON? {
+        get {
+            switch source {
+            case .raw(let body): Self.trees(body).previousAttributes
+            case .tree(_, let previousAttributes): previousAttributes
+            }
+        }
+        set { source = .tree(object: object, previousAttributes: newValue) }
     }
 
     /// `created` as a date.
     public var createdAt: Date { Date(timeIntervalSince1970: TimeInterval(created)) }
 
     /// `data.object.object` (`"invoice"`, `"checkout.session"`…), when present.
-    public var objectType: String? { object["object"]?.stringValue }
+    public var objectType: String? {
+        switch source {
+        case .raw(let body): (try? JSONDecoder().decode(ObjectBox<ObjectKind>.self, from: body))?.data.object.object
+        case .tree(let object, _): object["object"]?.stringValue
+        }
+    }
 
     /// `data.object` as compact JSON (sorted keys), for storage or logs.
     public var objectJSON: Data { object.jsonData }
@@ -67,9 +107,22 @@ public struct StripeEvent: Sendable, Equatable {
     /// `data.object` as a charge.
     public func charge() throws(StripeEventDecodingError) -> StripeCharge { try view() }
 
+    public static func == (lhs: StripeEvent, rhs: StripeEvent) -> Bool {
+        lhs.id == rhs.id && lhs.type == rhs.type && lhs.created == rhs.created && lhs.livemode == rhs.livemode
+            && lhs.apiVersion == rhs.apiVersion && lhs.object == rhs.object
+            && lhs.previousAttributes == rhs.previousAttributes
+    }
+
+    /// The body already has the `{"data":{"object":…}}` shape `ObjectBox` reads, so a view decodes straight from it
+    /// and its decoding errors carry the path `data.object.…`.
     private func view<View: StripeObjectView>() throws(StripeEventDecodingError) -> View {
+        let json: Data
+        switch source {
+        case .raw(let body): json = body
+        case .tree(let object, _): json = Self.wrapObject(object.jsonData)
+        }
         do {
-            return try JSONDecoder().decode(ObjectBox<View>.self, from: Self.wrapObject(objectJSON)).data.object
+            return try JSONDecoder().decode(ObjectBox<View>.self, from: json).data.object
         } catch {
             throw StripeEventDecodingError.from(error)
         }
@@ -80,43 +133,55 @@ public struct StripeEvent: Sendable, Equatable {
         Data("{\"data\":{\"object\":".utf8) + object + Data("}}".utf8)
     }
 
+    /// The trees of a body the envelope accepted (so `data.object` is an object: decoding it cannot fail; an empty
+    /// object is the defensive fallback).
+    private static func trees(_ body: Data) -> Trees {
+        (try? JSONDecoder().decode(TreeBox.self, from: body).data) ?? Trees(object: .object([:]), previousAttributes: nil)
+    }
+
     private struct ObjectBox<View: Decodable>: Decodable {
         struct Inner: Decodable { var object: View }
         var data: Inner
     }
 
+    private struct ObjectKind: Decodable {
+        var object: String?
+    }
+
+    private struct TreeBox: Decodable {
+        var data: Trees
+    }
+
+    private struct Trees: Decodable {
+        var object: StripeJSON
+        var previousAttributes: StripeJSON?
+
+        init(object: StripeJSON, previousAttributes: StripeJSON?) {
+            self.object = object
+            self.previousAttributes = previousAttributes
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case object
+            case previousAttributes = "previous_attributes"
+        }
+    }
+
+    /// The envelope's own fields; `data.object` is checked to be an object but not decoded.
     private struct Envelope: Decodable {
         var id: String
         var type: String
         var created: Int64
         var livemode: Bool?
         var apiVersion: String?
-        var data: DataField
-
-        struct DataField: Decodable {
-            var object: StripeJSON
-            var previousAttributes: StripeJSON?
-
-            enum CodingKeys: String, CodingKey {
-                case object
-                case previousAttributes = "previous_attributes"
-            }
-
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.container(keyedBy: CodingKeys.self)
-                self.object = try container.decode(StripeJSON.self, forKey: .object)
-                guard case .object = object else {
-                    throw DecodingError.typeMismatch(
-                        [String: StripeJSON].self,
-                        .init(codingPath: container.codingPath + [CodingKeys.object], debugDescription: "not an object"))
-                }
-                self.previousAttributes = try container.decodeIfPresent(StripeJSON.self, forKey: .previousAttributes)
-            }
-        }
 
         enum CodingKeys: String, CodingKey {
             case id, type, created, livemode, data
             case apiVersion = "api_version"
+        }
+
+        enum DataKeys: String, CodingKey {
+            case object
         }
 
         init(from decoder: any Decoder) throws {
@@ -126,7 +191,17 @@ public struct StripeEvent: Sendable, Equatable {
             self.created = try container.decode(Int64.self, forKey: .created)
             self.livemode = try container.decodeIfPresent(Bool.self, forKey: .livemode)
             self.apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion)
-            self.data = try container.decode(DataField.self, forKey: .data)
+            let data = try container.nestedContainer(keyedBy: DataKeys.self, forKey: .data)
+            let notAnObject = DecodingError.typeMismatch(
+                [String: StripeJSON].self,
+                .init(codingPath: data.codingPath + [DataKeys.object], debugDescription: "not an object"))
+            // null is "not an object" (wrongType), as an absent key is "missing" (keyNotFound, from nestedContainer).
+            guard !(try data.decodeNil(forKey: .object)) else { throw notAnObject }
+            do {
+                _ = try data.nestedContainer(keyedBy: StripeKey.self, forKey: .object)
+            } catch DecodingError.typeMismatch {
+                throw notAnObject
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 ///
 /// Paths are dotted JSON paths such as `data.object.lines.data[0].period.end`. Descriptions never echo values.
 public enum StripeEventDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The body is not JSON, or not a JSON object.
+    /// The body is not JSON, or not a JSON object, or holds a number out of range for a `Double` (such as `1e400`).
     case malformedJSON
     /// A required field is absent or null.
     case missingField(path: String)
@@ -16,7 +16,7 @@ public enum StripeEventDecodingError: Error, Sendable, Equatable, CustomStringCo
 
     public var description: String {
         switch self {
-        case .malformedJSON: "stripe event is not a JSON object"
+        case .malformedJSON: "stripe event is not a readable JSON object"
         case .missingField(let path): "stripe event is missing required field \(path)"
         case .wrongType(let path): "stripe event field \(path) has the wrong type"
         case .invalidValue(let path): "stripe event field \(path) has an invalid value"

@@ -4,8 +4,7 @@ import PGClient
 /// `customer.subscription.*`: the subscription row is locked and only moved forward by events newer than its
 /// `last_event_created` watermark, so an older event delivered late never overwrites newer state.
 enum StripeSubscriptionSync {
-    static func apply(_ tx: PGConnection, _ event: StripeEvent, eventRow: Int64) throws -> Bool {
-        let subscription = try event.subscription()
+    static func apply(_ tx: PGConnection, _ event: StripeEvent, _ subscription: StripeSubscription, eventRow: Int64) throws -> Bool {
         let object = "subscription \(subscription.id)"
         let userID = try StripeEventHandler.user(
             tx, metadataUser: subscription.userID, customer: subscription.customer, object: object)

@@ -44,6 +44,10 @@ public struct StripeWebhookProcessor: Sendable {
         logger[metadataKey: "event_id"] = "\(event.id)"
         logger[metadataKey: "event_type"] = "\(event.type.rawValue)"
         let payload = PGRawJSON(rawBody)
+        // The typed object is decoded here, so no JSON work happens while a pool connection and the claimed row are
+        // held. A decoding error is raised only after the claim, as the handler would: a duplicate stays a duplicate
+        // and a new event is stored as failed.
+        let object = Result { () throws(StripeEventDecodingError) -> StripeEventObject in try StripeEventObject(event) }
         do {
             let outcome = try await pool.transaction { tx -> Outcome in
                 guard
@@ -55,7 +59,7 @@ public struct StripeWebhookProcessor: Sendable {
                     try PaymentLedger.setStatus(tx, id: row, status: .ignored)
                     return .ignored
                 }
-                if try StripeEventHandler.apply(tx, event, eventRow: row) { return .processed }
+                if try StripeEventHandler.apply(tx, event, object: object.get(), eventRow: row) { return .processed }
                 try PaymentLedger.setStatus(tx, id: row, status: .ignored)
                 return .ignored
             }
