@@ -26,6 +26,8 @@ import TestSupport
             let first = try await app.deliver(body)
             #expect(first.status == .ok)
             #expect(first.json?["outcome"] as? String == "processed")
+            #expect(first.json?["received"] as? Bool == true)
+            #expect(first.headers[.contentType] == "application/json")
             // Signed with the previous secret (rotation), delivered again: a duplicate.
             let again = try await app.deliver(body, secret: H.oldSecret)
             #expect(again.status == .ok)

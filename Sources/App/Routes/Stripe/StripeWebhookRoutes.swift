@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import PGClient
 import ServiceLifecycle
 
@@ -12,9 +13,23 @@ import ServiceLifecycle
 enum StripeWebhookRoutes: AppModule {
     static let signatureHeader = HTTPField.Name("Stripe-Signature") ?? .authorization
 
-    struct Received: ResponseEncodable, Sendable {
-        let received: Bool
-        let outcome: String
+    /// The 200 answer, `{"received":true,"outcome":"…"}`: one of four fixed bodies, built once instead of running
+    /// a JSONEncoder per delivery (it showed in the webhook profile).
+    struct Answers: Sendable {
+        private let bodies: [StripeWebhookProcessor.Outcome: ByteBuffer]
+
+        init() {
+            let outcomes: [StripeWebhookProcessor.Outcome] = [.processed, .duplicate, .ignored, .failed]
+            bodies = Dictionary(
+                uniqueKeysWithValues: outcomes.map { outcome in
+                    (outcome, ByteBuffer(string: #"{"received":true,"outcome":""# + outcome.rawValue + #""}"#))
+                })
+        }
+
+        func response(_ outcome: StripeWebhookProcessor.Outcome) -> Response {
+            let body = bodies[outcome] ?? ByteBuffer(string: #"{"received":true}"#)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+        }
     }
 
     static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
@@ -23,6 +38,7 @@ enum StripeWebhookRoutes: AppModule {
             secrets: config.stripeWebhookSecrets, toleranceSeconds: Int64(config.stripeWebhookTolerance))
         let processor = makeProcessor(dependencies)
         let enabled = !config.stripeWebhookSecrets.isEmpty
+        let answers = Answers()
         router.post("/webhooks/stripe") { request, context in
             guard enabled else {
                 throw ProblemError.serviceUnavailable("Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)", retryAfterSeconds: 60)
@@ -58,7 +74,7 @@ enum StripeWebhookRoutes: AppModule {
             case .ignored: metrics.record(.ignored)
             case .failed: metrics.record(.failed)
             }
-            return Received(received: true, outcome: outcome.rawValue)
+            return answers.response(outcome)
         }
     }
 
