@@ -86,9 +86,24 @@ enum TestRoutes: AppModule {
         let name: String
     }
 
+    /// Tags (`?tag=`) of `/test/slow` requests whose handler has started.
+    static let slowStarted = Mutex<Set<String>>([])
+
+    /// Waits (up to 20 s) until the `/test/slow` request tagged `tag` is being handled, so a test acts on a
+    /// request that is really in flight rather than one still connecting on a busy machine.
+    static func waitForSlow(tag: String) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if slowStarted.withLock({ $0.contains(tag) }) { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
     static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
         router.get("/test/slow") { request, _ in
             let milliseconds = Int(request.uri.queryParameters["ms"] ?? "") ?? 1500
+            if let tag = request.uri.queryParameters["tag"] { slowStarted.withLock { _ = $0.insert(String(tag)) } }
             try await Task.sleep(for: .milliseconds(milliseconds))
             return "slow done"
         }

@@ -37,10 +37,12 @@ import Testing
         try await TestDatabase.with { _, pool in
             let outcome = Mutex<(status: Int, body: String)?>(nil)
             try await withServiceGroup(pool: pool, grace: .seconds(10)) { port, group in
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/test/slow?ms=6000")
+                let tag = UUID().uuidString
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/test/slow?ms=6000&tag=\(tag)")
                 request.method = .GET
                 async let slow = HTTPClient.shared.execute(request, timeout: .seconds(20))
-                try await Task.sleep(for: .milliseconds(300))
+                let inFlight = try await TestRoutes.waitForSlow(tag: tag)
+                #expect(inFlight)
                 await group.triggerGracefulShutdown()
                 // Soon after shutdown begins (while the slow request still runs) new connections are refused.
                 var refused = false
@@ -66,16 +68,22 @@ import Testing
 
     @Test func shutdownIsBoundedByTheGracePeriod() async throws {
         let pool = AppTestSupport.idlePool()
-        let started = ContinuousClock.now
+        let shutdownStarted = Mutex<ContinuousClock.Instant?>(nil)
         try? await withServiceGroup(pool: pool, grace: .seconds(1)) { port, group in
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/test/slow?ms=20000")
+            let tag = UUID().uuidString
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/test/slow?ms=20000&tag=\(tag)")
             request.method = .GET
             async let slow = try? HTTPClient.shared.execute(request, timeout: .seconds(30))
-            try await Task.sleep(for: .milliseconds(300))
+            // The request must be in the handler before shutdown starts; one still connecting would be refused
+            // and retried by the client until its timeout, which says nothing about the grace period.
+            let inFlight = try await TestRoutes.waitForSlow(tag: tag)
+            #expect(inFlight)
+            shutdownStarted.withLock { $0 = ContinuousClock.now }
             await group.triggerGracefulShutdown()
             _ = await slow
         }
-        #expect(ContinuousClock.now - started < .seconds(8))
+        let since = try #require(shutdownStarted.withLock { $0 })
+        #expect(ContinuousClock.now - since < .seconds(8))
         await pool.close()
     }
 }
