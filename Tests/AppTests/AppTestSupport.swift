@@ -92,12 +92,7 @@ enum TestRoutes: AppModule {
     /// Waits (up to 20 s) until the `/test/slow` request tagged `tag` is being handled, so a test acts on a
     /// request that is really in flight rather than one still connecting on a busy machine.
     static func waitForSlow(tag: String) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if slowStarted.withLock({ $0.contains(tag) }) { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return false
+        try await eventually(timeout: .seconds(20)) { slowStarted.withLock { $0.contains(tag) } }
     }
 
     static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {

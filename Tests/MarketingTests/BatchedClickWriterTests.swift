@@ -116,7 +116,7 @@ import TestSupport
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
             }
-            #expect(try await MarketingFixtures.eventually(timeout: .seconds(5)) { writer.backlog.pending == 5 })
+            #expect(try await eventually(timeout: .seconds(5)) { writer.backlog.pending == 5 })
             let started = ContinuousClock.now
             await writer.close()
             #expect(ContinuousClock.now - started < .seconds(5))

@@ -27,7 +27,7 @@ import TestSupport
                 }
                 let harness = SchedulerHarness.start(instances)
                 let calls = try await fake.waitForCalls("sendMessage", count: 2, timeout: .seconds(8))
-                let recorded = try await MarketingFixtures.eventually {
+                let recorded = try await eventually {
                     try await MarketingFixtures.posts(pool, campaign: "fake").first?.status == "sent"
                 }
                 try await Task.sleep(for: .milliseconds(500))

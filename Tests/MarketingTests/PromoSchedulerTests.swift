@@ -23,7 +23,7 @@ import TestSupport
             let harness = SchedulerHarness.start(instances)
             // At least three sent slots (one-second interval); waiting on the rows, not the clock, keeps this
             // stable on a busy machine, where a slot whose time passed unticked is skipped by design.
-            let threeSent = try await MarketingFixtures.eventually(timeout: .seconds(30)) {
+            let threeSent = try await eventually(timeout: .seconds(30)) {
                 try await MarketingFixtures.count(
                     pool, "SELECT count(*) FROM marketing_posts WHERE campaign = 'two' AND status = 'sent'") >= 3
             }
@@ -98,7 +98,7 @@ import TestSupport
                     pool: pool, publisher: publisher)
             }
             let harness = SchedulerHarness.start(instances)
-            let sent = try await MarketingFixtures.eventually(timeout: .seconds(8)) {
+            let sent = try await eventually(timeout: .seconds(8)) {
                 try await MarketingFixtures.posts(pool, campaign: "limited").first?.status == "sent"
             }
             try await Task.sleep(for: .milliseconds(500))
@@ -134,7 +134,7 @@ import TestSupport
 
             let resumed = try await control.resume(campaign: "pausable", by: "admin-test")
             #expect(!resumed.paused)
-            let posting = try await MarketingFixtures.eventually(timeout: .seconds(15)) { publisher.calls.count >= 2 }
+            let posting = try await eventually(timeout: .seconds(15)) { publisher.calls.count >= 2 }
             #expect(posting)
 
             try await control.pause(campaign: "pausable", by: "admin-test")
@@ -182,7 +182,7 @@ import TestSupport
                     pool: pool, publisher: denied),
             ])
             // Backoff 200 ms then 400 ms; the timeout is generous for a loaded machine.
-            let done = try await MarketingFixtures.eventually(timeout: .seconds(30)) {
+            let done = try await eventually(timeout: .seconds(30)) {
                 try await MarketingFixtures.posts(pool, campaign: "flaky").first?.status == "failed"
             }
             try await Task.sleep(for: .milliseconds(700))
@@ -230,7 +230,7 @@ import TestSupport
             var sleepy = MarketingFixtures.schedulerConfiguration(campaign: "idle", interval: .seconds(3600), instance: "a")
             sleepy.pollInterval = .seconds(60)
             let idleHarness = SchedulerHarness.start([PromoScheduler.test(sleepy, pool: pool, publisher: idlePublisher), idle])
-            #expect(try await MarketingFixtures.eventually { idlePublisher.calls.count == 1 })
+            #expect(try await eventually { idlePublisher.calls.count == 1 })
             try await Task.sleep(for: .milliseconds(200))
             // The sleepy instance polls every 60 s; stopping must not wait for that (bound is loose for busy CI).
             #expect(try await idleHarness.stop() < .seconds(10))
@@ -241,7 +241,7 @@ import TestSupport
                     MarketingFixtures.schedulerConfiguration(campaign: "busy", interval: .seconds(3600), instance: "a"), pool: pool,
                     publisher: slow)
             ])
-            #expect(try await MarketingFixtures.eventually { slow.calls.count == 1 })
+            #expect(try await eventually { slow.calls.count == 1 })
             try await busyHarness.stop()
             #expect(slow.posted == 1)
             #expect(try await MarketingFixtures.posts(pool, campaign: "busy").map(\.status) == ["sent"])

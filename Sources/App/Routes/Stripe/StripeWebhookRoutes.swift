@@ -16,19 +16,23 @@ enum StripeWebhookRoutes: AppModule {
     /// The 200 answer, `{"received":true,"outcome":"…"}`: one of four fixed bodies, built once instead of running
     /// a JSONEncoder per delivery (it showed in the webhook profile).
     struct Answers: Sendable {
-        private let bodies: [StripeWebhookProcessor.Outcome: ByteBuffer]
-
-        init() {
-            let outcomes: [StripeWebhookProcessor.Outcome] = [.processed, .duplicate, .ignored, .failed]
-            bodies = Dictionary(
-                uniqueKeysWithValues: outcomes.map { outcome in
-                    (outcome, ByteBuffer(string: #"{"received":true,"outcome":""# + outcome.rawValue + #""}"#))
-                })
-        }
+        private let processed = Self.body(.processed)
+        private let duplicate = Self.body(.duplicate)
+        private let ignored = Self.body(.ignored)
+        private let failed = Self.body(.failed)
 
         func response(_ outcome: StripeWebhookProcessor.Outcome) -> Response {
-            let body = bodies[outcome] ?? ByteBuffer(string: #"{"received":true}"#)
+            let body = switch outcome {
+            case .processed: processed
+            case .duplicate: duplicate
+            case .ignored: ignored
+            case .failed: failed
+            }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+        }
+
+        private static func body(_ outcome: StripeWebhookProcessor.Outcome) -> ByteBuffer {
+            ByteBuffer(string: #"{"received":true,"outcome":""# + outcome.rawValue + #""}"#)
         }
     }
 
