@@ -1,8 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The project's own targets build without warnings: a warning is an error here (dependencies are unaffected).
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    .unsafeFlags(["-warnings-as-errors"]),
 ]
 
 let package = Package(

@@ -5,7 +5,8 @@ import Logging
 /// service group of `AppLifecycle`; tests call it with their own dependencies and use `app.test(.router)` or
 /// `.live`.
 ///
-/// Middleware, outermost first: request id → access log → metrics → body limit → problem+json. Routes are
+/// Middleware, outermost first: request id → access log → metrics → body limit → problem+json → admin token gate
+/// (`/admin/v1`, matched routes or not). Routes are
 /// registered after the middleware, so all of it applies to every route, and to 404/405 answers.
 /// - Parameters:
 ///   - config: validated configuration (listen address, feature switches).
@@ -42,6 +43,9 @@ func buildRouter(
     router.add(middleware: HTTPMetricsMiddleware(factory: dependencies.metrics.factory))
     router.add(middleware: BodyLimitMiddleware())
     router.add(middleware: ProblemMiddleware(mapper: mapper))
+    if let token = config.adminToken {
+        router.add(middleware: AdminAuthMiddleware(token: token, pathPrefix: "/admin/v1"))
+    }
     for module in modules {
         module.addRoutes(to: router, config: config, dependencies: dependencies)
     }

@@ -17,6 +17,11 @@ import Testing
                 (.delete, "/admin/v1/entitlements", #"{"telegram_id":777,"plan":"boost_week"}"#),
                 (.get, "/admin/v1/payment-events", nil),
                 (.post, "/admin/v1/telegram/refunds", #"{"telegram_payment_charge_id":"ch"}"#),
+                // Methods and paths the admin API does not have: 401 too, never 404/405 before authentication.
+                (.get, "/admin/v1/entitlements", nil),
+                (.put, "/admin/v1/payment-events", nil),
+                (.get, "/admin/v1/no-such-route", nil),
+                (.post, "/admin/v1/marketing/scheduler/pause", nil),
             ]
             let tokens: [String?] = [nil, "wrong", Harness.adminToken + "x", String(Harness.adminToken.dropLast())]
             for (method, uri, json) in requests {
@@ -33,6 +38,16 @@ import Testing
             #expect(basic.status == .unauthorized)
             #expect(try await app.count("SELECT count(*) FROM users") == 0)
             #expect(try await app.count("SELECT count(*) FROM entitlement_changes") == 0)
+        }
+    }
+
+    @Test func withTheTokenAnUnknownMethodIs405AndAnUnknownPathIs404() async throws {
+        try await Harness.with { app in
+            let wrongMethod = try await app.admin(.get, "/admin/v1/entitlements")
+            #expect(wrongMethod.status == .methodNotAllowed)
+            #expect(wrongMethod.headers[.allow]?.contains("POST") == true)
+            let unknown = try await app.admin(.get, "/admin/v1/no-such-route")
+            #expect(unknown.status == .notFound)
         }
     }
 
@@ -168,6 +183,11 @@ import Testing
             #expect(event["error"] as? String == "bad payload")
             #expect(event["id"] is Int)
             #expect((event["received_at"] as? String).flatMap { try? Date($0, strategy: .iso8601) } != nil)
+            // A processed event has no error, and the key is still there, as null.
+            let processed = try await app.admin(.get, "/admin/v1/payment-events?provider=stripe&status=processed")
+            let okEvent = try #require((processed.json?["events"] as? [[String: Any]])?.first)
+            #expect(okEvent.keys.contains("error"))
+            #expect(okEvent["error"] is NSNull)
 
             for bad in ["?status=bogus", "?provider=paypal", "?limit=0"] {
                 let response = try await app.admin(.get, "/admin/v1/payment-events" + bad)

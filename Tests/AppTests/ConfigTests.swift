@@ -38,6 +38,8 @@ import Testing
             ("TELEGRAM_API_BASE_URL", "ftp://x", "http(s) URL"),
             ("SHUTDOWN_GRACE_SECONDS", "-1", "whole number"),
             ("DB_PREPARED_STATEMENTS", "maybe", "true or false"),
+            ("MARKETING_CTA_TYPES", "buy,Big Sale", "a-z, 0-9 and _"),
+            ("MARKETING_CTA_TYPES", "buy,other", "not \"other\""),
         ]
         for (variable, value, expected) in cases {
             let invalid = problem(AppTestSupport.environment([variable: value]))
@@ -73,6 +75,9 @@ import Testing
         #expect(config.dbPoolSize == 10)
         #expect(config.migrationsDir == "./sql")
         #expect(config.telegramAPIBaseURL == "https://api.telegram.org")
+        #expect(config.marketingCTATypes == ["buy", "upgrade", "subscribe", "learn_more", "promo", "start", "open_app"])
+        let custom = try AppConfig.load(from: AppTestSupport.environment(["MARKETING_CTA_TYPES": " winter_sale , buy "]))
+        #expect(custom.marketingCTATypes == ["winter_sale", "buy"])
         #expect(config.stripeAPIBaseURL == "https://api.stripe.com")
         #expect(config.stripeWebhookTolerance == 300)
         #expect(config.jwtTTL == 900)

@@ -34,6 +34,32 @@ import Testing
         }
     }
 
+    @Test func everyMetricFamilyHasAHelpLineBeforeItsType() async throws {
+        try await AppTestSupport.withApp { client in
+            let text = try await client.execute(uri: "/metrics", method: .get, headers: [:], body: nil).text
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            var typed = 0
+            for (index, line) in lines.enumerated() where line.hasPrefix("# TYPE ") {
+                typed += 1
+                let name = line.dropFirst(7).split(separator: " ").first ?? ""
+                #expect(index > 0 && lines[index - 1].hasPrefix("# HELP \(name) "), "no # HELP before \(line)")
+            }
+            #expect(typed >= ContractMetrics.names.count)
+            for name in ContractMetrics.names {
+                #expect(MetricHelp.text[name] != nil, "\(name) has no help text of its own")
+                #expect(text.contains("# HELP \(name) \(MetricHelp.text[name] ?? "")\n"))
+            }
+            #expect(text.hasSuffix("\n"))
+            #expect(try PrometheusText(text).types.count == typed)
+        }
+    }
+
+    @Test func helpLinesAreAddedOnceAndNothingElseChanges() {
+        let exposition = "# TYPE a_total counter\na_total 1\n# HELP b own\n# TYPE b gauge\nb 2\n"
+        let output = String(decoding: MetricHelp.addHelpLines(Array(exposition.utf8)), as: UTF8.self)
+        #expect(output == "# HELP a_total telebot metric a_total.\n" + exposition)
+    }
+
     @Test func httpMetricsUseRouteTemplatesNeverRawPaths() async throws {
         let metrics = AppMetrics()
         try await AppTestSupport.withApp(metrics: metrics) { client in

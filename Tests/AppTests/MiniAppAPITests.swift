@@ -10,7 +10,7 @@ import Testing
 
 @testable import App
 
-/// The Mini App HTTP API in process (`app.test(.router)`), as CONTRACT.md fixes it: the initData exchange, bearer
+/// The Mini App HTTP API in process (`app.test(.router)`), as docs/api.md fixes it: the initData exchange, bearer
 /// sessions, the billing reads, checkout with `Idempotency-Key`, the portal, and the page.
 @Suite struct MiniAppAPITests {
     static let telegramID: Int64 = 9_100_001

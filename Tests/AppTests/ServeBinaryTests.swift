@@ -36,6 +36,44 @@ import Testing
         #expect(serve.stdout.isEmpty)
     }
 
+    @Test func aBusyPortExitsWith2AndOneLineSayingWhatToDo() async throws {
+        try #require(FileManager.default.fileExists(atPath: ServeProcess.binary), "build the telebot binary first")
+        let holder = try ListeningSocket()
+        defer { holder.close() }
+        let serve = try ServeProcess(environment: environment(database: "postgres", port: holder.port), port: holder.port)
+        defer { serve.cleanUp() }
+        #expect(await serve.exitCode() == 2)
+        let lines = serve.stderr.split(separator: "\n")
+        #expect(
+            lines == [
+                "telebot: cannot listen on 127.0.0.1:\(holder.port): address already in use (is another telebot running? set PORT)"
+            ], "\(serve.stderr)")
+        #expect(serve.stdout.isEmpty)
+    }
+
+    @Test func migrateUpWaitsBoundedForADatabaseThatDoesNotAnswer() async throws {
+        try #require(FileManager.default.fileExists(atPath: ServeProcess.binary), "build the telebot binary first")
+        let port = PrivateCluster.freePort()  // nothing listens there
+        let migrate = try ServeProcess(
+            arguments: ["migrate", "up", "--wait-seconds", "2", "--dir", TestEnvironment.migrationsDir],
+            environment: ["DATABASE_URL": "host=127.0.0.1 port=\(port) dbname=x user=x connect_timeout=2"], port: port)
+        defer { migrate.cleanUp() }
+        #expect(await migrate.exitCode() == 1)
+        let lines = migrate.stderr.split(separator: "\n")
+        #expect(lines.count == 2, "\(migrate.stderr)")
+        #expect(lines.first?.hasPrefix("migrate up: waiting up to 2 s for the database to accept connections") == true)
+        #expect(lines.last?.hasPrefix("telebot: migrate up: cannot connect to the database (DATABASE_URL) after waiting 2 s") == true)
+    }
+
+    @Test func probeIsHealthyOnlyWhenReadyAnswers200() async throws {
+        try #require(FileManager.default.fileExists(atPath: ServeProcess.binary), "build the telebot binary first")
+        let port = PrivateCluster.freePort()
+        let probe = try ServeProcess(arguments: ["probe", "--timeout-seconds", "2"], environment: ["PORT": "\(port)"], port: port)
+        defer { probe.cleanUp() }
+        #expect(await probe.exitCode() == 1)
+        #expect(probe.stderr.hasPrefix("telebot: probe: http://127.0.0.1:\(port)/health/ready: no answer"), "\(probe.stderr)")
+    }
+
     @Test func pendingMigrationsStopServeBeforeItListens() async throws {
         try #require(FileManager.default.fileExists(atPath: ServeProcess.binary), "build the telebot binary first")
         let database = try await TestDatabase.create(template: nil)

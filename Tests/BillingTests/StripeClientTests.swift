@@ -53,6 +53,15 @@ import TestSupport
         #expect(decoded.map(\.value) == form.fields.map(\.value))
     }
 
+    @Test func bracketsArePercentEncodedInValuesButKeptInNames() {
+        var form = StripeForm()
+        form.add("metadata[note]", "[a] b]")
+        form.add("description", "x[0]")
+        #expect(form.encoded == "metadata[note]=%5Ba%5D%20b%5D&description=x%5B0%5D")
+        let decoded = FakeStripe.decodeForm(form.encoded)
+        #expect(decoded.map(\.value) == ["[a] b]", "x[0]"])
+    }
+
     @Test func createCustomerSendsFormFieldsAuthAndIdempotencyKey() async throws {
         try await FakeStripe.with { stripe in
             let client = Self.client(stripe, apiVersion: "2024-06-20")

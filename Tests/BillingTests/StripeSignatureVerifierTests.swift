@@ -86,7 +86,7 @@ struct StripeSignatureVectors: Decodable {
         #expect(Self.verify(verifier, Data(vector.payload.utf8), vector.header) == .noMatch)
     }
 
-    /// stripe-python only checks `t < now - tolerance`, so it accepts any future timestamp; CONTRACT.md rejects
+    /// stripe-python only checks `t < now - tolerance`, so it accepts any future timestamp; docs/api.md rejects
     /// |now - t| > tolerance in both directions. These are cases stripe-python would accept and we refuse.
     @Test func futureTimestampsBeyondToleranceAreRejectedAlthoughStripePythonAcceptsThem() throws {
         let vectors = try StripeSignatureVectors.load()

@@ -46,14 +46,26 @@ import TestSupport
     }
 
     @Test func unknownCTATypesFoldIntoOther() {
-        #expect(MarketingMetrics.ctaLabel("buy") == "buy")
-        #expect(MarketingMetrics.ctaLabel("learn_more") == "learn_more")
-        #expect(MarketingMetrics.ctaLabel("anything_else") == "other")
-        let metrics = TestMetrics()
-        let recorder = MarketingMetrics(factory: metrics)
+        let metrics = MarketingMetrics()
+        #expect(metrics.ctaLabel("buy") == "buy")
+        #expect(metrics.ctaLabel("learn_more") == "learn_more")
+        #expect(metrics.ctaLabel("anything_else") == "other")
+        let testMetrics = TestMetrics()
+        let recorder = MarketingMetrics(factory: testMetrics)
         for name in ["buy", "x1", "x2", "x3"] { recorder.recordClicks(ctaType: name) }
-        #expect(metrics.value("marketing_clicks_total", [("cta_type", "buy")]) == 1)
-        #expect(metrics.value("marketing_clicks_total", [("cta_type", "other")]) == 3)
+        #expect(testMetrics.value("marketing_clicks_total", [("cta_type", "buy")]) == 1)
+        #expect(testMetrics.value("marketing_clicks_total", [("cta_type", "other")]) == 3)
+    }
+
+    @Test func configuredCTATypesReplaceTheDefaults() {
+        let testMetrics = TestMetrics()
+        let metrics = MarketingMetrics(factory: testMetrics, ctaTypes: ["winter_sale", "buy"])
+        #expect(metrics.ctaLabel("winter_sale") == "winter_sale")
+        #expect(metrics.ctaLabel("buy") == "buy")
+        #expect(metrics.ctaLabel("learn_more") == "other")
+        for name in ["winter_sale", "learn_more"] { metrics.recordClicks(ctaType: name) }
+        #expect(testMetrics.value("marketing_clicks_total", [("cta_type", "winter_sale")]) == 1)
+        #expect(testMetrics.value("marketing_clicks_total", [("cta_type", "other")]) == 1)
     }
 }
 

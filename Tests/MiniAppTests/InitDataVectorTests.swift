@@ -4,7 +4,7 @@ import Testing
 
 @testable import MiniApp
 
-/// Every case of `shared/vectors/initdata.json`, judged the way init-data-py 1.0.1 judged it.
+/// Every case of `Tests/Fixtures/vectors/initdata.json`, judged the way init-data-py 1.0.1 judged it.
 @Suite struct InitDataVectorTests {
     let vectors: InitDataVectors
 

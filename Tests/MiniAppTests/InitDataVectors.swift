@@ -1,7 +1,7 @@
 import Foundation
 import TestSupport
 
-/// `shared/vectors/initdata.json`: initData signed and judged by third-party libraries.
+/// `Tests/Fixtures/vectors/initdata.json`: initData signed and judged by third-party libraries.
 struct InitDataVectors: Decodable {
     let generatedAtUnix: Int64
     let testBotToken: String

@@ -5,7 +5,7 @@ import Testing
 
 /// Rows decode by column name; a mismatch says which column and why, an unknown column is a usage error.
 @Suite struct DecodingErrorTests {
-    private static func decodeError<T: PGDecodable>(
+    private static func decodeError<T: PGDecodable & SendableMetatype>(
         _ pool: PGPool, _ sql: PGQuery, column: String, as type: T.Type
     ) async -> PGError? {
         await #expect(throws: PGError.self) {

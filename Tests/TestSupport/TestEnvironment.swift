@@ -21,8 +21,8 @@ public enum TestEnvironment {
             .deletingLastPathComponent().path
     }
     public static var migrationsDir: String { repoRoot + "/sql" }
-    /// `../shared/vectors` next to the repository.
-    public static var vectorsDir: String { repoRoot + "/../shared/vectors" }
+    /// Third-party test vectors kept in the repository (`Tests/Fixtures/vectors`, see its README).
+    public static var vectorsDir: String { repoRoot + "/Tests/Fixtures/vectors" }
     /// Where tests may leave artefacts (screenshots, logs).
     public static var outputDir: String { env["TELEBOT_TEST_OUTPUT"] ?? repoRoot + "/test-output" }
 

@@ -41,8 +41,19 @@ struct MigrateCommand: AsyncParsableCommand {
     struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Apply every pending migration, each in its own transaction.")
         @OptionGroup var options: Options
+        @Option(
+            name: .customLong("wait-seconds"),
+            help: "How long to wait for the database to accept connections before giving up (0: do not wait).")
+        var waitSeconds: Int = 60
+
+        func validate() throws {
+            guard (0...3600).contains(waitSeconds) else { throw ValidationError("--wait-seconds must be 0...3600") }
+        }
 
         func run() async throws {
+            if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
+                try await DatabaseWait.untilReachable(conninfo: url, waitSeconds: waitSeconds, command: "migrate up")
+            }
             let applied = try await options.withMigrator { try await $0.up() }
             if applied.isEmpty {
                 print("migrate up: nothing to apply")

@@ -22,6 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         // Configuration errors end here with exit code 2, before anything is bootstrapped or listens.
         let config = try AppConfig.load(from: ProcessInfo.processInfo.environment)
+        try ListenCheck.verify(host: config.host, port: config.port)
         LogBootstrap.bootstrap(format: config.logFormat, level: Logger.Level(rawValue: config.logLevel) ?? .info)
         var logger = Logger(label: "telebot")
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info

@@ -1,4 +1,5 @@
 import Foundation
+import Marketing
 
 /// Everything `telebot serve` reads from the environment, read once at start and validated with messages that name
 /// the variable. `redactedDescription` is what may be logged: secrets show only whether they are set.
@@ -36,6 +37,8 @@ struct AppConfig: Sendable {
     var publicBaseURL: String
     var marketingChannelID: String?
     var marketingPostInterval: Duration
+    /// CTA types counted under their own `cta_type` label value (`MARKETING_CTA_TYPES`); others count as `other`.
+    var marketingCTATypes: [String]
     var logLevel: String
     var logFormat: LogFormat
     var shutdownGrace: Duration
@@ -79,6 +82,10 @@ struct AppConfig: Sendable {
         ("PUBLIC_BASE_URL", "used for Stripe success/cancel/return URLs", "http://HOST:PORT"),
         ("MARKETING_CHANNEL_ID", "chat id or @channel for promo posts", "scheduler off when unset"),
         ("MARKETING_POST_INTERVAL_HOURS", "promo interval", "4"),
+        (
+            "MARKETING_CTA_TYPES", "comma-separated CTA types that get their own cta_type label value; others count as other",
+            MarketingMetrics.defaultCTATypes.joined(separator: ", ")
+        ),
         ("LOG_LEVEL", "trace, debug, info, notice, warning, error, critical", "info"),
         ("LOG_FORMAT", "json or text", "json"),
         ("SHUTDOWN_GRACE_SECONDS", "how long in-flight requests may finish after SIGTERM", "20"),
@@ -151,6 +158,7 @@ struct AppConfig: Sendable {
             initDataBotID = id
         }
         let intervalHours = try reader.double("MARKETING_POST_INTERVAL_HOURS", default: 4, minimum: 0.0001)
+        let ctaTypes = try parseCTATypes(reader.string("MARKETING_CTA_TYPES"))
         return AppConfig(
             databaseURL: try reader.required("DATABASE_URL", why: "is required: a libpq connection string or URI"),
             host: host,
@@ -178,10 +186,25 @@ struct AppConfig: Sendable {
             publicBaseURL: try reader.url("PUBLIC_BASE_URL", default: "http://\(host):\(port)"),
             marketingChannelID: reader.string("MARKETING_CHANNEL_ID"),
             marketingPostInterval: .milliseconds(Int64(intervalHours * 3_600_000)),
+            marketingCTATypes: ctaTypes,
             logLevel: logLevel,
             logFormat: logFormat,
             shutdownGrace: .seconds(try reader.int("SHUTDOWN_GRACE_SECONDS", default: 20, range: 0...3600))
         )
+    }
+
+    /// `MARKETING_CTA_TYPES`: label values must stay few and tidy, because each is a Prometheus series.
+    private static func parseCTATypes(_ text: String?) throws(Invalid) -> [String] {
+        guard let text else { return MarketingMetrics.defaultCTATypes }
+        let types = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_")
+        for type in types where type.count > 32 || !type.allSatisfy(allowed.contains) || type == MarketingMetrics.otherCTAType {
+            throw Invalid(
+                variable: "MARKETING_CTA_TYPES",
+                problem: "must be comma-separated names of a-z, 0-9 and _ (at most 32 characters, not \"other\"); got \"\(type)\"")
+        }
+        guard types.count <= 50 else { throw Invalid(variable: "MARKETING_CTA_TYPES", problem: "may name at most 50 types") }
+        return types
     }
 
     /// The configuration as it may be logged: secrets replaced by `set`/`unset`.
@@ -199,6 +222,7 @@ struct AppConfig: Sendable {
             "initdata_max_age_seconds": "\(initDataMaxAge)", "initdata_check": initDataCheck.rawValue, "admin_token": secret(adminToken),
             "plans_file": plansFile ?? "none", "public_base_url": publicBaseURL,
             "marketing_channel_id": marketingChannelID ?? "unset", "marketing_post_interval": "\(marketingPostInterval)",
+            "marketing_cta_types": marketingCTATypes.joined(separator: ","),
             "log_level": logLevel, "log_format": logFormat.rawValue,
         ]
     }

@@ -1,6 +1,6 @@
 import CoreMetrics
 
-/// The metrics of CONTRACT.md's table, in one place: names, types, label names (in the order series are written)
+/// The contract metrics of docs/metrics.md, in one place: names, types, label names (in the order series are written)
 /// and the label values known up front. `register(factory:planCodes:)` creates every series it can at zero when
 /// the server starts, so dashboards and alerts see them before the first event.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Shapes shared by the JSON APIs: RFC 3339 UTC timestamps and list limits as CONTRACT.md fixes them.
+/// Shapes shared by the JSON APIs: RFC 3339 UTC timestamps and list limits as docs/api.md fixes them.
 enum APIFormat {
     /// `2026-11-22T03:16:11Z` (fractions dropped: clients compare and display, they do not need microseconds).
     static func timestamp(_ date: Date?) -> String? { date.map { $0.ISO8601Format() } }

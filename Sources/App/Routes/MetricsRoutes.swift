@@ -22,7 +22,7 @@ enum MetricsRoutes: AppModule {
             appendMissingTypeLines(&text)
             return Response(
                 status: .ok, headers: [.contentType: contentType],
-                body: .init(byteBuffer: ByteBuffer(bytes: text)))
+                body: .init(byteBuffer: ByteBuffer(bytes: MetricHelp.addHelpLines(text))))
         }
     }
 

@@ -4,7 +4,7 @@ import Foundation
 /// Checks Telegram Mini App initData: the HMAC-SHA256 "WebAppData" `hash` (with the bot token) and/or the Ed25519
 /// `signature` (with Telegram's public key), then the freshness of `auth_date`, then decodes `user`.
 ///
-/// Judged against `shared/vectors/initdata.json` exactly as init-data-py 1.0.1 judges it.
+/// Judged against `Tests/Fixtures/vectors/initdata.json` exactly as init-data-py 1.0.1 judges it.
 public struct InitDataValidator: Sendable {
     public let configuration: InitDataValidatorConfiguration
     let parser: InitDataParser

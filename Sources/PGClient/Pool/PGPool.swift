@@ -53,7 +53,8 @@ public final class PGPool: Sendable, Service {
         metrics.record(idle: 0, inUse: 0)
     }
 
-    /// Runs `body` with a connection on a pool thread.
+    /// Runs `body` with a connection on a pool thread. The result may be ignored (a statement run for its effect).
+    @discardableResult
     public func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PGConnection) throws -> T
     ) async throws -> T {

@@ -157,6 +157,19 @@ struct PaymentEventList: ResponseEncodable, Sendable {
             error = event.lastError
             receivedAt = APIFormat.timestamp(event.receivedAt)
         }
+
+        /// Every key, `"error": null` included: clients rely on the key being there.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(provider, forKey: .provider)
+            try container.encode(eventID, forKey: .eventID)
+            try container.encode(eventType, forKey: .eventType)
+            try container.encode(status, forKey: .status)
+            try container.encode(attempts, forKey: .attempts)
+            try container.encode(error, forKey: .error)
+            try container.encode(receivedAt, forKey: .receivedAt)
+        }
     }
 
     var events: [Item]

@@ -32,7 +32,7 @@ enum MarketingRoutes: AppModule {
     }
 
     static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
-        let marketingMetrics = MarketingMetrics(factory: dependencies.metrics.factory)
+        let marketingMetrics = MarketingMetrics(factory: dependencies.metrics.factory, ctaTypes: config.marketingCTATypes)
         if let miniApp = dependencies.miniApp {
             let clicks = ClickService(pool: dependencies.pool, writer: dependencies.clickWriter, metrics: marketingMetrics)
             let api = router.group("/api/v1/marketing/clicks").add(middleware: MiniAppAuthMiddleware(sessions: miniApp.sessions))
@@ -89,7 +89,7 @@ enum MarketingRoutes: AppModule {
         let scheduler = PromoScheduler(
             configuration: PromoSchedulerConfiguration(chatID: channel, interval: config.marketingPostInterval),
             pool: dependencies.pool, publisher: BotAPIPromoPublisher(client: bot),
-            metrics: MarketingMetrics(factory: dependencies.metrics.factory), logger: dependencies.logger)
+            metrics: MarketingMetrics(factory: dependencies.metrics.factory, ctaTypes: config.marketingCTATypes), logger: dependencies.logger)
         return [scheduler]
     }
 

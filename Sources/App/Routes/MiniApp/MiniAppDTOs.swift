@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 import MiniApp
 
-/// Response shapes of the Mini App API, exactly as CONTRACT.md fixes them.
+/// Response shapes of the Mini App API, exactly as docs/api.md (and `openapi.yaml`) fix them.
 enum MiniAppDTO {
     struct UserBody: Encodable, Sendable {
         var id: Int64

@@ -21,7 +21,7 @@ enum TelegramWebhookRoutes: AppModule {
             signer: StarsInvoicePayloadSigner(botToken: config.telegramBotToken),
             webhookMetrics: webhookMetrics,
             paymentMetrics: TelegramPaymentMetrics(factory: dependencies.metrics.factory),
-            marketingMetrics: MarketingMetrics(factory: dependencies.metrics.factory))
+            marketingMetrics: MarketingMetrics(factory: dependencies.metrics.factory, ctaTypes: config.marketingCTATypes))
         router.post("/webhooks/telegram") { request, context in
             guard auth.isValid(request.headers[secretHeader]) else {
                 webhookMetrics.record(.rejected)

@@ -49,7 +49,7 @@ public struct StripeForm: Sendable, Equatable {
                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
                 UInt8(ascii: "~"):
                 output.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: "["), UInt8(ascii: "]") where keepBrackets:
+            case UInt8(ascii: "[") where keepBrackets, UInt8(ascii: "]") where keepBrackets:
                 output.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 output += "%" + hexDigits[Int(byte >> 4)] + hexDigits[Int(byte & 0x0F)]

@@ -12,7 +12,7 @@ public struct StripeEventType: RawRepresentable, Hashable, Sendable, Codable, Cu
     public static let customerSubscriptionDeleted = StripeEventType(rawValue: "customer.subscription.deleted")
     public static let chargeRefunded = StripeEventType(rawValue: "charge.refunded")
 
-    /// The types CONTRACT.md lists as handled; others are stored as `ignored`.
+    /// The types the webhook handles today (docs/api.md, "Stripe webhook"); others are stored as `ignored`.
     public static let handled: Set<StripeEventType> = [
         .checkoutSessionCompleted, .invoicePaid, .invoicePaymentSucceeded, .invoicePaymentFailed,
         .customerSubscriptionCreated, .customerSubscriptionUpdated, .customerSubscriptionDeleted, .chargeRefunded,

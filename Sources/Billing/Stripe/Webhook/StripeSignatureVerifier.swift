@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// Verifies Stripe webhook signatures (`Stripe-Signature`) as CONTRACT.md asks.
+/// Verifies Stripe webhook signatures (`Stripe-Signature`) as docs/api.md ("Stripe webhook") asks.
 ///
 /// The signed text is `"{t}.{raw body bytes}"`, MACed with HMAC-SHA256 under each configured secret, the whole
 /// `whsec_…` string being the key (that is what Stripe's libraries do; the vectors confirm it). Any `v1` value may
