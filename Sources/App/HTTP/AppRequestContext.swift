@@ -53,6 +53,6 @@ enum Principal: Sendable, Equatable {
 
 /// Fixed limits of the HTTP layer.
 enum HTTPLimits {
-    /// Request bodies larger than this get 413 (CONTRACT: "Bodies over 1 MiB get 413").
+    /// Request bodies larger than this get 413 (docs/api.md: bodies over 1 MiB get 413).
     static let maxBodyBytes = 1 << 20
 }

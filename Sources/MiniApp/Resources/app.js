@@ -3,8 +3,22 @@
   "use strict";
 
   const webApp = (window.Telegram && window.Telegram.WebApp) || null;
+  // Inside Telegram the WebApp object carries initData and opens invoices and links itself. In a plain browser
+  // (the sandbox demo, or telegram-web-app.js loaded outside Telegram, which reports the platform "unknown")
+  // invoice links and Stripe pages open in this window and come back to this page.
+  const inTelegram = !!(webApp && webApp.initData && webApp.platform !== "unknown");
+  const INIT_DATA_KEY = "telebot.miniapp.initData";
+  const PENDING_KEY = "telebot.miniapp.beforePayment";
   const state = { token: null, invoicesCursor: null };
   const $ = (id) => document.getElementById(id);
+
+  // What the plan card and the newest invoice say, to tell whether a payment has shown up yet.
+  function pageSignature() {
+    const card = $("current");
+    const newest = $("invoices").firstElementChild;
+    return [card.dataset.state, card.dataset.plan || "", $("plan-expiry").textContent, newest ? newest.dataset.invoice : ""]
+      .join("|");
+  }
 
   function showError(message) {
     const el = $("error");
@@ -58,17 +72,55 @@
     return span;
   }
 
+  function storage() {
+    try {
+      return window.sessionStorage;
+    } catch (_) {
+      return null; // storage disabled: the fragment still works for this page view
+    }
+  }
+
+  // initData: from Telegram's WebApp object; else from the URL fragment `#tgWebAppData=<urlencoded initData>`, the
+  // way Telegram hands it to web apps (the demo URL of scripts/run --demo). It is kept in sessionStorage for this tab,
+  // so a reload, or the return from Stripe Checkout or a Stars invoice page (whose URLs carry no fragment), still
+  // signs in; the fragment itself is removed from the address bar.
+  function findInitData() {
+    if (inTelegram) return webApp.initData;
+    const store = storage();
+    const fragment = new URLSearchParams(window.location.hash.replace(/^#/, "")).get("tgWebAppData");
+    if (fragment && window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    }
+    // telegram-web-app.js, when it loads outside Telegram, has parsed the same fragment into webApp.initData.
+    const found = fragment || (webApp && webApp.initData) || "";
+    if (found) {
+      if (store) store.setItem(INIT_DATA_KEY, found);
+      return found;
+    }
+    return (store && store.getItem(INIT_DATA_KEY)) || "";
+  }
+
   async function login() {
-    const initData = webApp ? webApp.initData : "";
+    const initData = findInitData();
     if (!initData) throw new Error("Open this page from the bot in Telegram.");
-    const session = await api("POST", "/api/v1/miniapp/auth", { init_data: initData });
+    let session;
+    try {
+      session = await api("POST", "/api/v1/miniapp/auth", { init_data: initData });
+    } catch (error) {
+      const store = storage();
+      if (error.status === 401 && store && !inTelegram) {
+        store.removeItem(INIT_DATA_KEY); // expired or foreign: do not retry it on the next load
+        throw new Error("This sign-in link has expired. Open the page from the bot again.");
+      }
+      throw error;
+    }
     state.token = session.access_token;
     const name = session.user.first_name || session.user.username || "there";
     $("greeting").textContent = "Hi, " + name + "!";
   }
 
   async function loadSubscription(plansByCode) {
-    const sub = await api("GET", "/api/v1/billing/subscription");
+    const [sub, me] = await Promise.all([api("GET", "/api/v1/billing/subscription"), api("GET", "/api/v1/me")]);
     const card = $("current");
     if (!sub.plan) {
       $("plan-name").textContent = "Free";
@@ -88,6 +140,12 @@
       card.dataset.plan = sub.plan;
     }
     $("manage").hidden = !(sub.provider === "stripe");
+    // Other active plans (a Stars boost next to a card subscription, say).
+    const others = ((me && me.entitlements) || [])
+      .filter((e) => e.plan !== sub.plan && (e.status === "active" || e.status === "past_due"))
+      .map((e) => ((plansByCode[e.plan] && plansByCode[e.plan].name) || e.plan) + " until " + formatDate(e.expires_at));
+    $("plan-others").textContent = others.length ? "Also active: " + others.join(", ") + "." : "";
+    $("plan-others").hidden = others.length === 0;
   }
 
   async function checkout(planCode, provider, button) {
@@ -96,14 +154,17 @@
       const result = await api(
         "POST", "/api/v1/billing/checkout", { plan: planCode, provider },
         { "Idempotency-Key": newIdempotencyKey() });
-      if (provider === "telegram_stars" && webApp && webApp.openInvoice) {
+      if (provider === "telegram_stars" && inTelegram && webApp.openInvoice) {
         webApp.openInvoice(result.url, (status) => {
           if (status === "paid") refresh();
         });
-      } else if (webApp && webApp.openLink) {
+      } else if (inTelegram && webApp.openLink) {
         webApp.openLink(result.url);
       } else {
-        window.location.href = result.url;
+        // A plain browser: the invoice page or Stripe Checkout comes back to this page when done.
+        const store = storage();
+        if (store) store.setItem(PENDING_KEY, pageSignature());
+        window.location.assign(result.url);
       }
     } catch (error) {
       showError("Could not start checkout: " + error.message);
@@ -161,7 +222,7 @@
       if (invoice.hosted_url) {
         amount.href = invoice.hosted_url;
         amount.addEventListener("click", (event) => {
-          if (webApp && webApp.openLink) {
+          if (inTelegram && webApp.openLink) {
             event.preventDefault();
             webApp.openLink(invoice.hosted_url);
           }
@@ -191,20 +252,59 @@
   $("manage").addEventListener("click", async () => {
     try {
       const portal = await api("POST", "/api/v1/billing/portal");
-      if (webApp && webApp.openLink) webApp.openLink(portal.url);
-      else window.location.href = portal.url;
+      if (inTelegram && webApp.openLink) webApp.openLink(portal.url);
+      else window.location.assign(portal.url);
     } catch (error) {
       showError("Could not open the billing portal: " + error.message);
     }
   });
   $("more-invoices").addEventListener("click", () => loadInvoices(true).catch((e) => showError(e.message)));
 
+  // Back from Stripe Checkout (`?checkout=success|cancel`, the success and cancel URLs telebot gives Stripe) or from
+  // a Stars invoice page in a browser (`?invoice=paid`). The payment is applied by a webhook, which may land a moment
+  // after the redirect: refresh a few more times while the plan has not changed yet.
+  function returnNotice() {
+    const params = new URLSearchParams(window.location.search);
+    const checkout = params.get("checkout");
+    const paid = checkout === "success" || params.get("invoice") === "paid";
+    if (!paid && checkout !== "cancel") return false;
+    const notice = $("notice");
+    notice.textContent = paid ? "Thank you! Your payment went through." : "Checkout was cancelled; nothing was charged.";
+    notice.dataset.kind = paid ? "paid" : "cancelled";
+    notice.hidden = false;
+    if (window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", window.location.pathname); // a reload must not repeat the notice
+    }
+    return paid;
+  }
+
+  function refreshUntilChanged(before, delays) {
+    if (!delays.length) return;
+    setTimeout(() => {
+      refresh()
+        .then(() => {
+          if (pageSignature() === before) refreshUntilChanged(before, delays.slice(1));
+        })
+        .catch(() => {});
+    }, delays[0]);
+  }
+
   if (webApp) {
     webApp.ready && webApp.ready();
     webApp.expand && webApp.expand();
   }
+  const returnedFromPayment = returnNotice();
   login()
     .then(refresh)
+    .then(() => {
+      const store = storage();
+      const before = store && store.getItem(PENDING_KEY);
+      if (store) store.removeItem(PENDING_KEY);
+      // What the page showed before leaving for the payment: unchanged means the webhook has not landed yet.
+      if (returnedFromPayment && before !== null && before === pageSignature()) {
+        refreshUntilChanged(before, [1500, 3000, 6000]);
+      }
+    })
     .catch((error) => {
       showError(error.message);
       document.body.dataset.ready = "error";
