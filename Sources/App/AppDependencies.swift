@@ -30,6 +30,11 @@ struct AppDependencies: Sendable {
     var miniApp: MiniAppServices?
     /// Batches Mini App click inserts (run as a service by `serve`); clicks are inserted one by one while nil.
     var clickWriter: BatchedClickWriter?
+    /// The log line queue whose dropped lines `/metrics` reports (`log_lines_dropped_total`).
+    var logLines: LineWriter = .standardOutput
+    /// How long `/health/ready` reuses its last database answer, so a flood of probes runs at most one `SELECT 1`
+    /// per period.
+    var readinessCacheTTL: Duration = .seconds(1)
 
     init(
         pool: PGPool,

@@ -5,7 +5,11 @@ import Logging
 /// service group of `AppLifecycle`; tests call it with their own dependencies and use `app.test(.router)` or
 /// `.live`.
 ///
-/// Middleware, outermost first: request id → access log → metrics → body limit → problem+json → admin token gate
+/// Connections: keep-alive idle timeout 60 s, request headers within 10 s of their first byte, bodies within 30 s
+/// of the headers (`HTTPTimeouts`, `TimedHTTP1Channel`).
+///
+/// Middleware, outermost first: security headers → request id → access log → metrics → body limit (16 KiB for
+/// Mini App sign-in and clicks, 1 MiB elsewhere) → problem+json → admin token gate
 /// (`/admin/v1`, matched routes or not). Routes are
 /// registered after the middleware, so all of it applies to every route, and to 404/405 answers.
 /// - Parameters:
@@ -21,6 +25,7 @@ func buildApplication(
     let logger = dependencies.logger
     return Application(
         router: router.router,
+        server: TimedHTTP1Channel.builder(config.httpTimeouts),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? config.port
@@ -38,6 +43,7 @@ func buildRouter(
 ) -> AppRouter {
     let router = AppRouter()
     let mapper = ErrorMapper(routes: router.routes)
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: RequestIDMiddleware(mapper: mapper))
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: HTTPMetricsMiddleware(factory: dependencies.metrics.factory))

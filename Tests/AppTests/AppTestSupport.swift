@@ -18,7 +18,7 @@ enum AppTestSupport {
             "HOST": "127.0.0.1",
             "PORT": "0",
             "TELEGRAM_BOT_TOKEN": "123456:test-token-not-real",
-            "TELEGRAM_WEBHOOK_SECRET": "test-webhook-secret",
+            "TELEGRAM_WEBHOOK_SECRET": "test-webhook-secret-0123456789abcdef",
             "JWT_SECRET": String(repeating: "k", count: 48),
             "MIGRATIONS_DIR": TestEnvironment.migrationsDir,
             "LOG_FORMAT": "json",
@@ -45,14 +45,19 @@ enum AppTestSupport {
         extraModules: [any AppModule.Type] = [TestRoutes.self],
         readinessTimeout: Duration = .seconds(2),
         testing: TestingSetup = .router,
+        configOverrides: [String: String] = [:],
+        readinessCacheTTL: Duration = .zero,
+        logLines: LineWriter = .standardOutput,
         _ body: @escaping @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
         let ownPool = pool == nil ? idlePool() : nil
-        let dependencies = AppDependencies(
+        var dependencies = AppDependencies(
             pool: pool ?? ownPool ?? idlePool(), logger: logger, metrics: metrics, readinessTimeout: readinessTimeout)
+        dependencies.readinessCacheTTL = readinessCacheTTL
+        dependencies.logLines = logLines
         ContractMetrics.register(factory: metrics.factory, planCodes: ["premium_monthly"])
         let app = buildApplication(
-            config: try config(), dependencies: dependencies, modules: coreModules + extraModules)
+            config: try config(configOverrides), dependencies: dependencies, modules: coreModules + extraModules)
         do {
             let value = try await app.test(testing) { client in try await body(client) }
             await ownPool?.close()

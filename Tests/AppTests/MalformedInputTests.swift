@@ -533,8 +533,8 @@ extension MalformedInputTests {
         try await request(app.client, "/api/v1/miniapp/auth", headers: headers, body: body)
     }
 
-    /// Hostile bodies under every content type: JSON types are parsed (400 when the body is not an object with a
-    /// string `init_data`, else 401); other types carry no initData (401). Nothing written either way.
+    /// Hostile bodies under every content type: over 16 KiB they are 413; JSON types are parsed (400 when the body is
+    /// not an object with a string `init_data`, else 401); other types carry no initData (401). Nothing written.
     @Test func miniAppAuthHostileBodiesAre400Or401ProblemsAndWriteNothing() async throws {
         try await MiniApp.with { app in
             let before = try await Self.rowCounts(app.pool)
@@ -542,8 +542,10 @@ extension MalformedInputTests {
                 for contentType in Self.contentTypes {
                     var headers: HTTPFields = [:]
                     if let contentType { headers[.contentType] = contentType }
+                    // Sign-in bodies over 16 KiB are refused before anything reads them.
                     let expected: HTTPResponse.Status =
-                        contentType?.contains("json") == true ? body.asAuthJSON : .unauthorized
+                        body.bytes.count > BodyLimitMiddleware.smallBodyBytes ? .contentTooLarge
+                        : contentType?.contains("json") == true ? body.asAuthJSON : .unauthorized
                     let response = try await Self.auth(app, headers: headers, body: body.bytes)
                     Self.expectProblem(response, expected, "\(body) / \(contentType ?? "no type")")
                 }
@@ -652,7 +654,8 @@ extension MalformedInputTests {
                 let json = #"{"init_data":\#(TelegramUpdates.jsonString(initData))}"#
                 let inBody = try await Self.auth(
                     app, headers: [.contentType: "application/json"], body: Array(json.utf8))
-                Self.expectProblem(inBody, .unauthorized, "body: \(name)")
+                let tooLarge = json.utf8.count > BodyLimitMiddleware.smallBodyBytes
+                Self.expectProblem(inBody, tooLarge ? .contentTooLarge : .unauthorized, "body: \(name)")
             }
             let headers: [(String, HTTPFields)] = [
                 ("tma without a space", [.authorization: "tma" + valid]),

@@ -175,15 +175,15 @@ import Testing
         }
     }
 
-    /// The per-IP bucket (60) is keyed on the hop the load balancer appended, so rotating the client-written first
-    /// hop does not dodge it; another address still gets in.
-    @Test func theExchangeIsRateLimitedPerClientAddress() async throws {
-        try await MiniAppAppHarness.with { harness in
-            let forwarded = try #require(HTTPField.Name("X-Forwarded-For"))
+    /// Behind a trusted proxy (`TRUSTED_PROXIES`, here the test client's own 127.0.0.1) the per-IP bucket (60) is
+    /// keyed on the hop the proxy appended, so rotating the client-written first hop does not dodge it; another
+    /// address still gets in.
+    @Test func theExchangeIsRateLimitedPerClientAddressBehindATrustedProxy() async throws {
+        try await MiniAppAppHarness.with(overrides: ["TRUSTED_PROXIES": "127.0.0.0/8, ::1"], testing: .live) { harness in
             func attempt(_ hops: String, _ initData: String) async throws -> TestResponse {
                 try await harness.client.execute(
                     uri: "/api/v1/miniapp/auth", method: .post,
-                    headers: [.authorization: "tma \(initData)", forwarded: hops])
+                    headers: [.authorization: "tma \(initData)", .xForwardedFor: hops])
             }
             // 60 in a burst, then one a second: well within 200 attempts the address must be refused, however
             // slowly the test machine sends them.
@@ -205,6 +205,26 @@ import Testing
             let valid = MiniAppInitData.make(telegramID: Self.telegramID, token: harness.botToken)
             // Another address has a bucket of its own.
             #expect(try await attempt("10.9.9.9, 198.51.100.7", valid).status == .ok)
+        }
+    }
+
+    /// Without `TRUSTED_PROXIES` the TCP peer is the client: `X-Forwarded-For` is ignored, so a client cannot
+    /// dodge its limit by writing a new address into it on every attempt.
+    @Test func theExchangeIsRateLimitedPerPeerWhenNoProxyIsTrusted() async throws {
+        try await MiniAppAppHarness.with(testing: .live) { harness in
+            var limited: TestResponse?
+            for index in 0..<200 {
+                let response = try await harness.client.execute(
+                    uri: "/api/v1/miniapp/auth", method: .post,
+                    headers: [.authorization: "tma bad", .xForwardedFor: "198.51.\(index / 250).\(index % 250)"])
+                if response.status == .tooManyRequests {
+                    limited = response
+                    break
+                }
+                #expect(response.status == .unauthorized)
+            }
+            let refused = try #require(limited, "a forged X-Forwarded-For must not dodge the per-peer limit")
+            Self.expectProblem(refused, .tooManyRequests)
         }
     }
 

@@ -28,8 +28,12 @@ struct MiniAppAppHarness: Sendable {
 
     /// Runs `body` against a fresh application.
     /// - Parameter stripeConfigured: whether `STRIPE_API_KEY` is set (false: Stripe cannot sell anything).
+    /// - Parameters:
+    ///   - overrides: more environment for the configuration (`TRUSTED_PROXIES`, say).
+    ///   - testing: `.router` (in process; no peer address) or `.live` (a real socket from 127.0.0.1).
     static func with(
-        stripeConfigured: Bool = true, poolSize: Int = 10, _ body: @escaping @Sendable (MiniAppAppHarness) async throws -> Void
+        stripeConfigured: Bool = true, poolSize: Int = 10, overrides extra: [String: String] = [:],
+        testing: TestingSetup = .router, _ body: @escaping @Sendable (MiniAppAppHarness) async throws -> Void
     ) async throws {
         try await TestDatabase.with(poolSize: poolSize) { _, pool in
             try await insertPlans(pool)
@@ -45,6 +49,7 @@ struct MiniAppAppHarness: Sendable {
                         "INITDATA_MAX_AGE_SECONDS": "3600",
                     ]
                     if stripeConfigured { overrides["STRIPE_API_KEY"] = stripe.apiKey }
+                    overrides.merge(extra) { _, new in new }
                     let config = try AppTestSupport.config(overrides)
                     let metrics = AppMetrics()
                     var dependencies = AppDependencies(
@@ -52,7 +57,7 @@ struct MiniAppAppHarness: Sendable {
                     dependencies.miniApp = try await MiniAppServices(config: config, dependencies: dependencies)
                     ContractMetrics.register(factory: metrics.factory, planCodes: ["premium_monthly", "boost_week", "card_year"])
                     let app = buildApplication(config: config, dependencies: dependencies, modules: AppModules.all)
-                    try await app.test(.router) { client in
+                    try await app.test(testing) { client in
                         try await body(MiniAppAppHarness(client: client, pool: pool, stripe: stripe, bot: bot, metrics: metrics))
                     }
                 }

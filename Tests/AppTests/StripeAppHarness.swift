@@ -24,7 +24,9 @@ struct StripeAppHarness: Sendable {
     let pool: PGPool
     let metrics: AppMetrics
 
-    static func with(poolSize: Int = 10, _ body: @escaping @Sendable (StripeAppHarness) async throws -> Void) async throws {
+    static func with(
+        poolSize: Int = 10, overrides: [String: String] = [:], _ body: @escaping @Sendable (StripeAppHarness) async throws -> Void
+    ) async throws {
         try await TestDatabase.with(poolSize: poolSize) { _, pool in
             _ = try await pool.withConnection { connection in
                 try connection.execute(
@@ -39,7 +41,7 @@ struct StripeAppHarness: Sendable {
                     "STRIPE_WEBHOOK_TOLERANCE_SECONDS": "\(tolerance)",
                     "STRIPE_API_KEY": FakeStripe.defaultAPIKey,
                     "ADMIN_TOKEN": adminToken,
-                ]))
+                ].merging(overrides) { _, new in new }))
             let metrics = AppMetrics()
             let dependencies = AppDependencies(
                 pool: pool, httpClient: .shared, logger: AppTestSupport.quietLogger, metrics: metrics)

@@ -13,7 +13,7 @@ import TestSupport
 /// The real application over a database of its own (plans inserted) and a `FakeBotAPI` playing Telegram, for the
 /// webhook and admin tests. Built exactly as `serve` builds it: `buildApplication` with every module.
 struct TelegramAppHarness: Sendable {
-    static let webhookSecret = "tg-webhook-secret_for-tests"
+    static let webhookSecret = "tg-webhook-secret_for-tests-0123456789"
     static let adminToken = "admin-token-for-tests-0123456789abcdef"
     /// Active, Stars price 50, 7 days: the plan `/buy` sells.
     static let plan = "boost_week"
@@ -134,6 +134,8 @@ struct HarnessFailure: Error, CustomStringConvertible {
 enum TelegramUpdates {
     /// The default buyer's Telegram id.
     static let buyer: Int64 = 424_242
+    /// Messages are dated when the test process started: a Stars payment's purchase time is its message's date.
+    static let messageDate = Int64(Date().timeIntervalSince1970)
 
     static func user(_ id: Int64) -> String {
         #"{"id":\#(id),"is_bot":false,"first_name":"Ada","username":"ada_\#(id)","language_code":"en","added_to_attachment_menu":true}"#
@@ -157,7 +159,7 @@ enum TelegramUpdates {
     ) -> String {
         #"""
         {"update_id":\#(updateID),"message":{"message_id":\#(updateID),"from":\#(user(telegramID)),\#
-        "chat":\#(chat(telegramID)),"date":1760000000,"successful_payment":{"currency":"XTR",\#
+        "chat":\#(chat(telegramID)),"date":\#(messageDate),"successful_payment":{"currency":"XTR",\#
         "total_amount":\#(amount),"invoice_payload":\#(jsonString(payload)),\#
         "telegram_payment_charge_id":"\#(charge)","provider_payment_charge_id":""}}}
         """#
@@ -168,7 +170,7 @@ enum TelegramUpdates {
     {
         #"""
         {"update_id":\#(updateID),"message":{"message_id":\#(updateID),"from":\#(user(telegramID)),\#
-        "chat":\#(chat(telegramID)),"date":1760000000,"refunded_payment":{"currency":"XTR",\#
+        "chat":\#(chat(telegramID)),"date":\#(messageDate),"refunded_payment":{"currency":"XTR",\#
         "total_amount":\#(TelegramAppHarness.planPrice),"invoice_payload":\#(jsonString(payload)),\#
         "telegram_payment_charge_id":"\#(charge)"}}}
         """#
@@ -177,7 +179,7 @@ enum TelegramUpdates {
     static func text(updateID: Int64, telegramID: Int64 = buyer, _ text: String) -> String {
         #"""
         {"update_id":\#(updateID),"message":{"message_id":\#(updateID),"from":\#(user(telegramID)),\#
-        "chat":\#(chat(telegramID)),"date":1760000000,"text":\#(jsonString(text)),\#
+        "chat":\#(chat(telegramID)),"date":\#(messageDate),"text":\#(jsonString(text)),\#
         "entities":[{"type":"bot_command","offset":0,"length":6}]}}
         """#
     }
@@ -185,7 +187,7 @@ enum TelegramUpdates {
     static func callback(updateID: Int64, queryID: String, telegramID: Int64 = buyer, data: String) -> String {
         #"""
         {"update_id":\#(updateID),"callback_query":{"id":"\#(queryID)","from":\#(user(telegramID)),\#
-        "message":{"message_id":7,"chat":{"id":-1001234567890,"type":"channel","title":"News"},"date":1760000000,\#
+        "message":{"message_id":7,"chat":{"id":-1001234567890,"type":"channel","title":"News"},"date":\#(messageDate),\#
         "text":"Spring sale","reply_markup":{"inline_keyboard":[[{"text":"Buy","callback_data":"cta:buy:spring"}]]}},\#
         "chat_instance":"-5550001","data":\#(jsonString(data))}}
         """#

@@ -17,8 +17,12 @@ import Testing
                                 tx, provider: .telegramStars, eventID: "charge_1", eventType: "successful_payment",
                                 payload: PGRawJSON("{\"a\":1}"))
                             else { return false }
-                            try EntitlementStore.extend(
-                                tx, userID: userID, plan: "premium_monthly", days: 30, source: .telegramStars,
+                            try GrantStore.grant(
+                                tx,
+                                NewGrant(
+                                    userID: userID, plan: "premium_monthly", source: .telegramStars,
+                                    paymentKey: "stars:charge_1", kind: .duration(seconds: 30 * 86_400),
+                                    purchasedAt: Date()),
                                 cause: ChangeCause(actor: .telegramStars, reason: "paid", paymentEventID: eventRow))
                             return true
                         }

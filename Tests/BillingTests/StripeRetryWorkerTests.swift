@@ -127,8 +127,14 @@ import TestSupport
             let user = try await BillingFixtures.user(pool)
             let processor = S.processor(pool)
             _ = try await pool.transaction { tx in
-                try EntitlementStore.grant(
-                    tx, userID: user, plan: S.plan, until: Date().addingTimeInterval(86_400 * 10), source: .stripe,
+                try GrantStore.grant(
+                    tx,
+                    NewGrant(
+                        userID: user, plan: S.plan, source: .stripe, paymentKey: "test:set-up",
+                        kind: .period(
+                            start: Date(timeIntervalSince1970: TimeInterval(S.now - S.days(20))),
+                            end: Date(timeIntervalSince1970: TimeInterval(S.now))),
+                        purchasedAt: Date(timeIntervalSince1970: TimeInterval(S.now - S.days(20)))),
                     cause: ChangeCause(actor: .admin, reason: "test set-up"))
             }
             let customer = FakeStripe.newID("cus")

@@ -189,4 +189,28 @@ import Testing
             #expect(attempts.value == 3)
         }
     }
+
+    /// A NUL in a bound parameter is refused before sending (22021) and is not `safeToRetry`: statements before it
+    /// already ran, and running the closure again would fail the same way. The transaction runs once and rolls back.
+    @Test func aNULInAParameterFailsOnceWithoutARetry() async throws {
+        try await PGTest.withPool(size: 1) { _, pool in
+            try await PGTest.setUp(pool, "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)")
+            let attempts = Counter()
+            do {
+                try await pool.transaction { tx in
+                    attempts.increment()
+                    try tx.execute("INSERT INTO notes (id, body) VALUES (1, 'fine')")
+                    try tx.execute("INSERT INTO notes (id, body) VALUES (2, \("a\u{0}b"))")
+                }
+                Issue.record("a NUL was accepted")
+            } catch let error as PGError {
+                #expect(error.sqlState == .characterNotInRepertoire)
+                #expect(error.kind == .server)
+                #expect(!error.safeToRetry)
+                #expect(!error.isTransactionRetryable)
+            }
+            #expect(attempts.value == 1)
+            #expect(try await PGTest.count(pool, "SELECT count(*) FROM notes") == 0)
+        }
+    }
 }

@@ -89,7 +89,7 @@ import Testing
                 Issue.record("admin refund must apply")
                 return
             }
-            #expect(change.afterStatus == .revoked)
+            #expect(change.status == .revoked)
             let update = try await pool.transaction {
                 try StarsLedger.applyRefund($0, chargeID: "ch_r", actor: .telegramStars, rawJSON: "{}")
             }
@@ -140,8 +140,10 @@ import Testing
             try await Self.plans(pool)
             _ = try await pool.transaction { try StarsLedger.applyPayment($0, Self.payment("ch_v")) }
             _ = try await pool.transaction { try StarsRefundIntents.claim($0, chargeID: "ch_v", requestedBy: "admin") }
-            _ = try await pool.withConnection {
-                try $0.execute("UPDATE user_entitlements SET status = 'revoked'")
+            _ = try await pool.transaction { tx in
+                try GrantStore.revokeAll(
+                    tx, userID: try UserStore.ensure(tx, telegramID: 4242), plan: Self.payment("ch_v").plan,
+                    cause: ChangeCause(actor: .admin, reason: "revoked before the refund"))
             }
             let outcome = try await pool.transaction {
                 try StarsLedger.applyRefund($0, chargeID: "ch_v", actor: .telegramStars, rawJSON: "{}")

@@ -117,7 +117,7 @@ def main():
     env.update({
         "DATABASE_URL": f"host={PGHOST} port={PGPORT} user={PGUSER} dbname={database}",
         "HOST": "127.0.0.1", "PORT": str(port),
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": "browser-webhook-secret",
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": "browser-webhook-secret-0123456789abcdef",
         "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{bot_server.server_address[1]}",
         "STRIPE_API_KEY": "sk_test_browser", "STRIPE_WEBHOOK_SECRET": "whsec_browser",
         "STRIPE_API_BASE_URL": f"http://127.0.0.1:{stripe_server.server_address[1]}",

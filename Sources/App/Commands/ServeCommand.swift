@@ -24,6 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
         let config = try AppConfig.load(from: ProcessInfo.processInfo.environment)
         try ListenCheck.verify(host: config.host, port: config.port)
         LogBootstrap.bootstrap(format: config.logFormat, level: Logger.Level(rawValue: config.logLevel) ?? .info)
+        // A closed stdout (or any pipe) must fail a write with EPIPE, never kill the server.
+        _ = signal(SIGPIPE, SIG_IGN)
         var logger = Logger(label: "telebot")
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
         let metrics = AppMetrics()
@@ -65,10 +67,12 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             logger.error("stopped with an error", metadata: ["error": "\(error)"])
             try? await httpClient.shutdown()
+            LineWriter.standardOutput.flush()
             throw CommandFailure("serve: \(error)")
         }
         try? await httpClient.shutdown()
         logger.info("stopped")
+        LineWriter.standardOutput.flush()
     }
 
     /// The start-up checks that touch the database: schema not behind `sql/`, then `PLANS_FILE` synced.

@@ -1,5 +1,6 @@
 import Foundation
 import Marketing
+import PGClient
 
 /// Everything `telebot serve` reads from the environment, read once at start and validated with messages that name
 /// the variable. `redactedDescription` is what may be logged: secrets show only whether they are set.
@@ -33,15 +34,27 @@ struct AppConfig: Sendable {
         case hmac, ed25519, both
     }
     var adminToken: String?
+    /// Bearer token `/metrics` requires (`METRICS_TOKEN`); nil: `/metrics` is open.
+    var metricsToken: String?
+    /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
+    var trustedProxies: TrustedProxies
+    /// `STRIPE_LIVEMODE`: events whose `livemode` differs are rejected; nil accepts both.
+    var stripeLivemode: Bool?
+    /// `TELEBOT_ENV`: `production` refuses the development placeholders of docker-compose.yml.
+    var environmentName: String
     var plansFile: String?
     var publicBaseURL: String
     var marketingChannelID: String?
     var marketingPostInterval: Duration
     /// CTA types counted under their own `cta_type` label value (`MARKETING_CTA_TYPES`); others count as `other`.
     var marketingCTATypes: [String]
+    /// Days of access kept after a failed Stripe renewal while Stripe retries (`PAST_DUE_GRACE_DAYS`).
+    var pastDueGraceDays: Int
     var logLevel: String
     var logFormat: LogFormat
     var shutdownGrace: Duration
+    /// Idle and read timeouts of HTTP connections (fixed; tests shorten them).
+    var httpTimeouts = HTTPTimeouts()
 
     enum LogFormat: String, Sendable {
         case json
@@ -64,12 +77,13 @@ struct AppConfig: Sendable {
         ("DB_PREPARED_STATEMENTS", "per-connection prepared statements (false for PgBouncer transaction mode)", "true"),
         ("MIGRATIONS_DIR", "where sql/ is (also --dir on migrate)", "./sql"),
         ("TELEGRAM_BOT_TOKEN", "bot token", "required by serve"),
-        ("TELEGRAM_WEBHOOK_SECRET", "expected X-Telegram-Bot-Api-Secret-Token", "required by serve"),
+        ("TELEGRAM_WEBHOOK_SECRET", "expected X-Telegram-Bot-Api-Secret-Token (>= 32 bytes)", "required by serve"),
         ("TELEGRAM_API_BASE_URL", "Bot API base", "https://api.telegram.org"),
         ("STRIPE_API_KEY", "Stripe secret key", "required for Stripe features"),
         ("STRIPE_WEBHOOK_SECRET", "one or more whsec_ secrets, comma separated (rotation)", "required for Stripe webhooks"),
         ("STRIPE_API_BASE_URL", "Stripe API base", "https://api.stripe.com"),
         ("STRIPE_WEBHOOK_TOLERANCE_SECONDS", "max age of a signed webhook", "300"),
+        ("STRIPE_LIVEMODE", "true or false: Stripe events of the other mode are rejected", "both accepted"),
         ("JWT_SECRET", "HS256 key for Mini App tokens (>= 32 bytes)", "required by serve"),
         ("JWT_PREVIOUS_SECRET", "old JWT key still accepted during a rotation window", "none"),
         ("JWT_TTL_SECONDS", "Mini App token lifetime", "900"),
@@ -77,7 +91,9 @@ struct AppConfig: Sendable {
         ("INITDATA_CHECK", "initData validation: hmac (bot token), ed25519 (Telegram's public key) or both", "hmac"),
         ("INITDATA_ED25519_BOT_ID", "bot id for the Ed25519 check", "the number before ':' in TELEGRAM_BOT_TOKEN"),
         ("INITDATA_ED25519_KEY", "production or test: Telegram's key for the Ed25519 check", "production"),
-        ("ADMIN_TOKEN", "bearer token for /admin/v1", "admin API off when unset"),
+        ("ADMIN_TOKEN", "bearer token for /admin/v1 (>= 32 bytes)", "admin API off when unset"),
+        ("METRICS_TOKEN", "bearer token /metrics requires", "/metrics open when unset"),
+        ("TRUSTED_PROXIES", "comma-separated IPs/CIDRs of proxies whose X-Forwarded-For is believed", "none"),
         ("PLANS_FILE", "plan catalog JSON, synced at start", "none"),
         ("PUBLIC_BASE_URL", "used for Stripe success/cancel/return URLs", "http://HOST:PORT"),
         ("MARKETING_CHANNEL_ID", "chat id or @channel for promo posts", "scheduler off when unset"),
@@ -86,9 +102,11 @@ struct AppConfig: Sendable {
             "MARKETING_CTA_TYPES", "comma-separated CTA types that get their own cta_type label value; others count as other",
             MarketingMetrics.defaultCTATypes.joined(separator: ", ")
         ),
+        ("PAST_DUE_GRACE_DAYS", "access kept after a failed Stripe renewal while Stripe retries", "3"),
         ("LOG_LEVEL", "trace, debug, info, notice, warning, error, critical", "info"),
         ("LOG_FORMAT", "json or text", "json"),
         ("SHUTDOWN_GRACE_SECONDS", "how long in-flight requests may finish after SIGTERM", "20"),
+        ("TELEBOT_ENV", "production refuses the development placeholders of docker-compose.yml", "development"),
     ]
 
     /// `--help` text: every variable with its meaning and default, wrapped to 78 columns by hand (ArgumentParser
@@ -124,17 +142,38 @@ struct AppConfig: Sendable {
         let reader = EnvironmentReader(environment)
         let host = reader.string("HOST") ?? "127.0.0.1"
         let port = try reader.int("PORT", default: 8080, range: 0...65535)
-        let jwtSecret = try reader.required("JWT_SECRET", why: "is required: the HS256 key for Mini App tokens")
-        guard jwtSecret.utf8.count >= 32 else { throw Invalid(variable: "JWT_SECRET", problem: "must be at least 32 bytes") }
-        let previous = reader.string("JWT_PREVIOUS_SECRET")
-        if let previous, previous.utf8.count < 32 {
-            throw Invalid(variable: "JWT_PREVIOUS_SECRET", problem: "must be at least 32 bytes")
+        let environmentName = reader.string("TELEBOT_ENV") ?? "development"
+        guard ["production", "development"].contains(environmentName) else {
+            throw Invalid(variable: "TELEBOT_ENV", problem: "must be production or development")
         }
+        let jwtSecret = try reader.required("JWT_SECRET", why: "is required: the HS256 key for Mini App tokens")
+        try requireLength("JWT_SECRET", jwtSecret)
+        let previous = reader.string("JWT_PREVIOUS_SECRET")
+        if let previous { try requireLength("JWT_PREVIOUS_SECRET", previous) }
+        let telegramWebhookSecret = try reader.required(
+            "TELEGRAM_WEBHOOK_SECRET", why: "is required: the secret_token set with setWebhook")
+        try requireLength("TELEGRAM_WEBHOOK_SECRET", telegramWebhookSecret)
+        let adminToken = reader.string("ADMIN_TOKEN")
+        if let adminToken { try requireLength("ADMIN_TOKEN", adminToken) }
         let webhookSecrets = (reader.string("STRIPE_WEBHOOK_SECRET") ?? "")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        for secret in webhookSecrets where !secret.hasPrefix("whsec_") {
-            throw Invalid(variable: "STRIPE_WEBHOOK_SECRET", problem: "must hold whsec_ secrets separated by commas")
+        for secret in webhookSecrets where !secret.hasPrefix("whsec_") || secret.count == "whsec_".count {
+            throw Invalid(
+                variable: "STRIPE_WEBHOOK_SECRET", problem: "must hold whsec_ secrets (with text after whsec_) separated by commas")
         }
+        var trustedProxies = TrustedProxies.none
+        if let text = reader.string("TRUSTED_PROXIES") {
+            switch TrustedProxies.parse(text) {
+            case .success(let parsed): trustedProxies = parsed
+            case .failure(let failure):
+                throw Invalid(
+                    variable: "TRUSTED_PROXIES",
+                    problem: "must be comma-separated IPv4/IPv6 addresses or CIDR networks (\"\(failure.entry)\" is not one)")
+            }
+        }
+        var stripeLivemode: Bool?
+        if reader.string("STRIPE_LIVEMODE") != nil { stripeLivemode = try reader.bool("STRIPE_LIVEMODE", default: false) }
+        if environmentName == "production" { try refusePlaceholders(reader) }
         let logFormatText = reader.string("LOG_FORMAT") ?? "json"
         guard let logFormat = LogFormat(rawValue: logFormatText) else {
             throw Invalid(variable: "LOG_FORMAT", problem: "must be json or text")
@@ -167,8 +206,7 @@ struct AppConfig: Sendable {
             dbPreparedStatements: try reader.bool("DB_PREPARED_STATEMENTS", default: true),
             migrationsDir: reader.string("MIGRATIONS_DIR") ?? "./sql",
             telegramBotToken: try reader.required("TELEGRAM_BOT_TOKEN", why: "is required: the bot token from @BotFather"),
-            telegramWebhookSecret: try reader.required(
-                "TELEGRAM_WEBHOOK_SECRET", why: "is required: the secret_token set with setWebhook"),
+            telegramWebhookSecret: telegramWebhookSecret,
             telegramAPIBaseURL: try reader.url("TELEGRAM_API_BASE_URL", default: "https://api.telegram.org"),
             stripeAPIKey: reader.string("STRIPE_API_KEY"),
             stripeWebhookSecrets: webhookSecrets,
@@ -181,16 +219,52 @@ struct AppConfig: Sendable {
             initDataCheck: initDataCheck,
             initDataBotID: initDataBotID,
             initDataKeyEnvironment: keyEnvironment,
-            adminToken: reader.string("ADMIN_TOKEN"),
+            adminToken: adminToken,
+            metricsToken: reader.string("METRICS_TOKEN"),
+            trustedProxies: trustedProxies,
+            stripeLivemode: stripeLivemode,
+            environmentName: environmentName,
             plansFile: reader.string("PLANS_FILE"),
             publicBaseURL: try reader.url("PUBLIC_BASE_URL", default: "http://\(host):\(port)"),
             marketingChannelID: reader.string("MARKETING_CHANNEL_ID"),
             marketingPostInterval: .milliseconds(Int64(intervalHours * 3_600_000)),
             marketingCTATypes: ctaTypes,
+            pastDueGraceDays: try reader.int("PAST_DUE_GRACE_DAYS", default: 3, range: 0...60),
             logLevel: logLevel,
             logFormat: logFormat,
             shutdownGrace: .seconds(try reader.int("SHUTDOWN_GRACE_SECONDS", default: 20, range: 0...3600))
         )
+    }
+
+    /// Secrets an attacker could guess or brute-force offline must have at least 32 bytes.
+    private static func requireLength(_ variable: String, _ value: String) throws(Invalid) {
+        guard value.utf8.count >= 32 else {
+            throw Invalid(variable: variable, problem: "must be at least 32 bytes (got \(value.utf8.count))")
+        }
+    }
+
+    /// Secret variables whose docker-compose.yml development values (all containing `placeholder`) must not
+    /// reach production.
+    static let placeholderCheckedVariables = [
+        "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "JWT_SECRET",
+        "JWT_PREVIOUS_SECRET", "ADMIN_TOKEN", "METRICS_TOKEN",
+    ]
+
+    /// `TELEBOT_ENV=production`: refuses docker-compose.yml's development placeholders (any secret containing
+    /// `placeholder`, and the database password `postgres`).
+    private static func refusePlaceholders(_ reader: EnvironmentReader) throws(Invalid) {
+        for variable in placeholderCheckedVariables {
+            if let value = reader.string(variable), value.lowercased().contains("placeholder") {
+                throw Invalid(
+                    variable: variable,
+                    problem: "holds a development placeholder from docker-compose.yml; TELEBOT_ENV=production needs a real secret")
+            }
+        }
+        if let url = reader.string("DATABASE_URL"), PGConninfo.parse(url)?["password"] == "postgres" {
+            throw Invalid(
+                variable: "DATABASE_URL",
+                problem: "has the development placeholder password of docker-compose.yml; TELEBOT_ENV=production needs a real one")
+        }
     }
 
     /// `MARKETING_CTA_TYPES`: label values must stay few and tidy, because each is a Prometheus series.
@@ -220,24 +294,19 @@ struct AppConfig: Sendable {
             "stripe_webhook_tolerance_seconds": "\(stripeWebhookTolerance)", "jwt_secret": secret(jwtSecret),
             "jwt_previous_secret": secret(jwtPreviousSecret), "jwt_ttl_seconds": "\(jwtTTL)",
             "initdata_max_age_seconds": "\(initDataMaxAge)", "initdata_check": initDataCheck.rawValue, "admin_token": secret(adminToken),
+            "metrics_token": secret(metricsToken), "trusted_proxies": trustedProxies.networks.map(\.description).joined(separator: ","),
+            "stripe_livemode": stripeLivemode.map { "\($0)" } ?? "any", "telebot_env": environmentName,
             "plans_file": plansFile ?? "none", "public_base_url": publicBaseURL,
             "marketing_channel_id": marketingChannelID ?? "unset", "marketing_post_interval": "\(marketingPostInterval)",
             "marketing_cta_types": marketingCTATypes.joined(separator: ","),
+            "past_due_grace_days": "\(pastDueGraceDays)",
             "log_level": logLevel, "log_format": logFormat.rawValue,
         ]
     }
 
-    /// Masks the password in a libpq URI (`postgres://u:pw@h/db`) or key/value string (`password=pw`).
+    /// The connection string as libpq reads it, every keyword but the password (and `sslpassword`) shown; see
+    /// `PGConninfo.redacted`.
     static func redactConninfo(_ conninfo: String) -> String {
-        if let schemeEnd = conninfo.range(of: "://"), let at = conninfo.range(of: "@", range: schemeEnd.upperBound..<conninfo.endIndex) {
-            let credentials = conninfo[schemeEnd.upperBound..<at.lowerBound]
-            if let colon = credentials.firstIndex(of: ":") {
-                return String(conninfo[..<schemeEnd.upperBound]) + credentials[..<colon] + ":***" + conninfo[at.lowerBound...]
-            }
-            return conninfo
-        }
-        return conninfo.split(separator: " ").map { part in
-            part.lowercased().hasPrefix("password=") ? "password=***" : String(part)
-        }.joined(separator: " ")
+        PGConninfo.redacted(conninfo)
     }
 }

@@ -1,11 +1,14 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Per-request state shared by middleware and routes: the request id (set by `RequestIDMiddleware`) and who is
 /// calling (set by the bearer middlewares of the Mini App and admin APIs).
-struct AppRequestContext: RequestContext {
+struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     var coreContext: CoreRequestContextStorage
+    /// The TCP peer (nil in in-process tests).
+    let remoteAddress: SocketAddress?
     /// `X-Request-Id` of this request, echoed or generated; "" only before `RequestIDMiddleware` ran.
     var requestID: String
     /// The authenticated caller; nil until a bearer middleware accepts a token.
@@ -13,6 +16,7 @@ struct AppRequestContext: RequestContext {
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
         self.requestID = ""
         self.principal = nil
     }

@@ -11,9 +11,7 @@ enum LogBootstrap {
             }
         case .text:
             LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardOutput(label: label)
-                handler.logLevel = level
-                return handler
+                TextLogHandler(label: label, level: level)
             }
         }
     }

@@ -54,6 +54,7 @@ enum ContractMetrics {
         Definition(name: "http_requests_total", kind: .counter, labels: ["method", "route", "status"], knownSeries: []),
         Definition(name: "http_request_duration_seconds", kind: .histogram, labels: ["method", "route"], knownSeries: []),
         Definition(name: "db_pool_connections", kind: .gauge, labels: ["state"], knownSeries: [["idle"], ["in_use"]]),
+        Definition(name: "billing_payment_value_total", kind: .counter, labels: ["currency"], knownSeries: []),
     ]
 
     static var names: [String] { all.map(\.name) }

@@ -6,7 +6,8 @@
 enum MetricHelp {
     static let text: [String: String] = [
         "billing_checkout_started_total": "Checkouts started, by plan (Mini App and other entry points).",
-        "billing_payments_total": "Payments by outcome: success (a paid invoice or one-time payment) or failed.",
+        "billing_payments_total": "Payments by outcome: success (a paid invoice or one-time payment, once) or failed.",
+        "billing_payment_value_total": "Value of Stripe payments in the currency's minor unit, each counted once.",
         "telegram_payments_total": "Telegram Stars payments by result.",
         "telegram_payment_value_total": "Value of successful Telegram Stars payments, in whole Stars, by currency.",
         "miniapp_sessions_total": "Mini App sign-ins (initData exchanged for an access token).",
@@ -22,6 +23,7 @@ enum MetricHelp {
         "db_pool_checkout_wait_seconds": "Time a unit of work waited for a database connection from the pool.",
         "payment_events_dead": "Payment events that failed every retry and need an operator, by provider.",
         "telegram_api_requests_total": "Telegram Bot API calls by method and result.",
+        "log_lines_dropped_total": "Log lines dropped because standard output did not keep up (the queue was full).",
     ]
 
     /// The help line for a metric name.

@@ -26,9 +26,10 @@ struct ErrorMapper: Sendable {
             if http.status == .notFound, context.endpointPath == nil || context.endpointPath == "NotFound" {
                 return routeMiss(request)
             }
-            return fromStatus(http.status, message: http.body, headers: http.headers, error: error, context: context)
+            return fromStatus(http.status, message: http.body, headers: http.headers, error: error, request: request, context: context)
         case let responseError as any HTTPResponseError:
-            return fromStatus(responseError.status, message: nil, headers: [:], error: error, context: context)
+            return fromStatus(
+                responseError.status, message: nil, headers: [:], error: error, request: request, context: context)
         case is DecodingError:
             return .badRequest("the request body is not valid JSON for this endpoint")
         case let database as PGError where database.isRejectedInput:
@@ -61,7 +62,7 @@ struct ErrorMapper: Sendable {
 
     private func fromStatus(
         _ status: HTTPResponse.Status, message: String?, headers: HTTPFields, error: any Error,
-        context: AppRequestContext
+        request: Request, context: AppRequestContext
     ) -> ProblemError {
         if status.code >= 500 {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "status": "\(status.code)"])
@@ -70,7 +71,7 @@ struct ErrorMapper: Sendable {
                 : ProblemError(status, detail: status.reasonPhrase, headers: headers)
         }
         if status == .contentTooLarge {
-            return BodyLimitMiddleware.tooLarge
+            return BodyLimitMiddleware.tooLarge(limit: BodyLimitMiddleware.limit(for: request.uri.path))
         }
         return ProblemError(status, detail: message ?? status.reasonPhrase, headers: headers)
     }

@@ -1,7 +1,8 @@
 import Hummingbird
 import PGClient
 
-/// `GET /health/live` (the process runs) and `GET /health/ready` (the database answers `SELECT 1` in time).
+/// `GET /health/live` (the process runs) and `GET /health/ready` (the database answers `SELECT 1` in time; the answer
+/// is reused for `readinessCacheTTL`, about a second, so a flood of probes costs the database one query a second).
 enum HealthRoutes: AppModule {
     struct Status: ResponseEncodable {
         let status: String
@@ -11,14 +12,15 @@ enum HealthRoutes: AppModule {
         router.get("/health/live") { _, _ in Status(status: "live") }
         let pool = dependencies.pool
         let timeout = dependencies.readinessTimeout
+        let cache = ReadinessCache(ttl: dependencies.readinessCacheTTL) {
+            try await databaseAnswers(pool: pool, timeout: timeout)
+        }
         router.get("/health/ready") { _, context in
-            do {
-                try await databaseAnswers(pool: pool, timeout: timeout)
-                return Status(status: "ready")
-            } catch {
-                context.logger.warning("readiness check failed", metadata: ["error": "\(error)"])
+            if let failure = await cache.check() {
+                context.logger.warning("readiness check failed", metadata: ["error": "\(failure)"])
                 throw ProblemError.serviceUnavailable("the database is not answering")
             }
+            return Status(status: "ready")
         }
     }
 
@@ -36,5 +38,42 @@ enum HealthRoutes: AppModule {
 
     private static func selectOne(_ pool: PGPool) async throws {
         _ = try await pool.withConnection { connection in try connection.execute("SELECT 1") }
+    }
+}
+
+/// The last readiness answer, reused while younger than `ttl`. Callers arriving while a check runs wait for that
+/// check instead of starting their own, so at most one check runs at a time and at most one per `ttl`.
+actor ReadinessCache {
+    private let ttl: Duration
+    private let probe: @Sendable () async throws -> Void
+    private var last: (at: ContinuousClock.Instant, failure: String?)?
+    private var running: Task<String?, Never>?
+    /// Checks actually run (tests count them).
+    private(set) var checksRun = 0
+
+    init(ttl: Duration, probe: @escaping @Sendable () async throws -> Void) {
+        self.ttl = ttl
+        self.probe = probe
+    }
+
+    /// nil when ready, else what failed.
+    func check() async -> String? {
+        if let last, ContinuousClock.now - last.at < ttl { return last.failure }
+        if let running { return await running.value }
+        checksRun += 1
+        let probe = self.probe
+        let task = Task<String?, Never> {
+            do {
+                try await probe()
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        running = task
+        let failure = await task.value
+        last = (ContinuousClock.now, failure)
+        running = nil
+        return failure
     }
 }

@@ -2,17 +2,36 @@ import CoreMetrics
 import Hummingbird
 import NIOCore
 import PGClient
+import Synchronization
 
-/// `GET /metrics`: the registry in Prometheus text format 0.0.4.
+/// `GET /metrics`: the registry in Prometheus text format 0.0.4. With `METRICS_TOKEN` set, only for
+/// `Authorization: Bearer <METRICS_TOKEN>` (compared in constant time); anything else is 401.
 enum MetricsRoutes: AppModule {
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
         let metrics = dependencies.metrics
         let pool = dependencies.pool
-        router.get("/metrics") { _, _ in
+        let token = config.metricsToken.map(SecretToken.init)
+        // `log_lines_dropped_total` follows the log writer's own count, brought up to date at each scrape.
+        let logLines = dependencies.logLines
+        let reported = Mutex(0)
+        let droppedCounter = CoreMetrics.Counter(label: "log_lines_dropped_total", factory: metrics.factory)
+        @Sendable func reportDroppedLogLines() {
+            let delta = reported.withLock { reported in
+                let dropped = logLines.dropped
+                defer { reported = max(reported, dropped) }
+                return dropped - reported
+            }
+            if delta > 0 { droppedCounter.increment(by: delta) }
+        }
+        router.get("/metrics") { request, _ in
+            if let token, !token.matchesBearer(request.headers[.authorization]) {
+                throw ProblemError.unauthorized("the metrics token is required (Authorization: Bearer <METRICS_TOKEN>)")
+            }
             // The pool updates these gauges as it works; refresh them at scrape time too, so they are exact even
             // when the pool wrote to another backend (tests, which never bootstrap MetricsSystem).
+            reportDroppedLogLines()
             let counts = pool.connectionCounts
             CoreMetrics.Gauge(label: "db_pool_connections", dimensions: [("state", "idle")], factory: metrics.factory)
                 .record(counts.idle)

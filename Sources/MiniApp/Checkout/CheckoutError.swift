@@ -12,6 +12,8 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
     case idempotencyKeyReused
     /// 409: the first request with this key is still running.
     case inFlight
+    /// 409: the user already holds this recurring plan through an active subscription of this provider.
+    case alreadySubscribed(plan: String, provider: PaymentProvider)
     /// 404: the user has no Stripe customer yet (portal).
     case noStripeCustomer
     /// 502: the provider failed; the key is released so the client may retry with it.
@@ -24,6 +26,8 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notSellable(let plan, let provider): "plan \(plan) cannot be bought with \(provider.rawValue)"
         case .idempotencyKeyReused: "this Idempotency-Key was already used with a different request"
         case .inFlight: "a request with this Idempotency-Key is still running"
+        case .alreadySubscribed(let plan, let provider):
+            "you already subscribe to \(plan) with \(provider.rawValue); manage that subscription instead"
         case .noStripeCustomer: "no Stripe customer yet: buy a plan by card first"
         case .providerFailed(let provider): "\(provider.rawValue) did not answer; try again with the same Idempotency-Key"
         }

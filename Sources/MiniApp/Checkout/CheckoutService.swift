@@ -48,6 +48,12 @@ public struct CheckoutService: Sendable {
                 throw CheckoutError.notSellable(plan: planCode, provider: provider)
             default: break
             }
+            // One subscription per plan and provider: a second one would charge twice for the same access.
+            if plan.recurring,
+                try GrantStore.holdsSubscription(tx, userID: userID, plan: plan.code, source: EntitlementSource(provider))
+            {
+                throw CheckoutError.alreadySubscribed(plan: planCode, provider: provider)
+            }
             do {
                 return (plan, try IdempotencyStore.begin(
                     tx, userID: userID, key: key, path: "POST /api/v1/billing/checkout", requestHash: hash))

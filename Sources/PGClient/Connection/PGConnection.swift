@@ -112,10 +112,11 @@ public final class PGConnection: Sendable {
     public func query(_ query: PGQuery) throws(PGError) -> PGResult {
         // libpq takes parameters as C strings: a NUL would silently cut the value. PostgreSQL text cannot hold
         // U+0000 anyway, so refuse it the way the server refuses it in text (22021), without sending anything.
+        // Not `safeToRetry`: earlier statements of the unit of work may have run, and a retry would fail the same way.
         if query.binds.contains(where: { $0.text?.utf8.contains(0) == true }) {
             throw PGError(
                 kind: .server, sqlState: .characterNotInRepertoire,
-                message: "a parameter contains a NUL character, which PostgreSQL text cannot store", safeToRetry: true)
+                message: "a parameter contains a NUL character, which PostgreSQL text cannot store")
         }
         return try state.withLock { (handle: inout Handle) throws(PGError) -> PGResult in
             guard let pg = handle.pg else {

@@ -31,12 +31,14 @@ public enum PGType {
     public static let numeric: UInt32 = 1700
     public static let uuid: UInt32 = 2950
     public static let jsonb: UInt32 = 3802
+    public static let textArray: UInt32 = 1009
     /// Lets the server infer the type from context (used for strings so they fit text, varchar, enums, ...).
     public static let unspecified: UInt32 = 0
 
     static func name(of oid: UInt32) -> String {
         switch oid {
         case bool: "bool"
+        case textArray: "text[]"
         case bytea: "bytea"
         case name: "name"
         case int8: "int8"

@@ -15,19 +15,36 @@ enum AdminRoutes: AppModule {
             let body = try await request.decode(as: AdminEntitlementRequest.self, context: context)
             let days = try body.validDays()
             let plan = try body.validPlan()
+            let key = try AdminGrantKey.from(request.headers[AdminGrantKey.header])
             let grant = try await pool.transaction { tx -> AdminEntitlementResponse in
                 let userID = try body.resolveUser(tx, create: true)
                 guard try PlanStore.plan(tx, code: plan) != nil else { throw AdminProblem.unknownPlan(plan) }
-                let change = try EntitlementStore.extend(
-                    tx, userID: userID, plan: plan, days: days, source: .admin,
+                let state = try GrantStore.grant(
+                    tx,
+                    NewGrant(
+                        userID: userID, plan: plan, source: .admin, paymentKey: key,
+                        kind: .duration(seconds: Int64(days) * 86_400), purchasedAt: Date()),
                     cause: ChangeCause(actor: .admin, reason: body.reason ?? "admin grant of \(days) days"))
+                if let state {
+                    return AdminEntitlementResponse(
+                        userID: userID, plan: plan, status: state.status.rawValue,
+                        expiresAt: APIFormat.timestamp(state.expiresAt), changed: true)
+                }
+                // The same Idempotency-Key again: the grant it made, unchanged.
+                try AdminGrantKey.verifySameGrant(tx, key: key, userID: userID, plan: plan, days: days)
+                guard let current = try EntitlementStore.find(tx, userID: userID, plan: plan) else {
+                    throw AdminProblem.noEntitlement
+                }
                 return AdminEntitlementResponse(
-                    userID: userID, plan: plan, status: change.afterStatus.rawValue,
-                    expiresAt: APIFormat.timestamp(change.afterExpiresAt), changed: true)
+                    userID: userID, plan: plan, status: current.status.rawValue,
+                    expiresAt: APIFormat.timestamp(current.expiresAt), changed: false)
             }
             context.logger.notice(
                 "admin granted entitlement",
-                metadata: ["action": "grant", "user_id": "\(grant.userID)", "plan": "\(plan)", "days": "\(days)"])
+                metadata: [
+                    "action": "grant", "user_id": "\(grant.userID)", "plan": "\(plan)", "days": "\(days)",
+                    "changed": "\(grant.changed)",
+                ])
             return grant
         }
         admin.delete("/entitlements") { request, context in
@@ -35,7 +52,7 @@ enum AdminRoutes: AppModule {
             let plan = try body.validPlan()
             let result = try await pool.transaction { tx -> AdminEntitlementResponse in
                 let userID = try body.resolveUser(tx, create: false)
-                let change = try EntitlementStore.revoke(
+                let change = try GrantStore.revokeAll(
                     tx, userID: userID, plan: plan,
                     cause: ChangeCause(actor: .admin, reason: body.reason ?? "admin revoke"))
                 let current = try EntitlementStore.find(tx, userID: userID, plan: plan)

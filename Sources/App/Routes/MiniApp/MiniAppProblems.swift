@@ -17,7 +17,7 @@ extension CheckoutError: ProblemConvertible {
         switch self {
         case .invalidIdempotencyKey: .badRequest(description)
         case .unknownPlan, .notSellable, .idempotencyKeyReused: .unprocessable(description)
-        case .inFlight: .conflict(description)
+        case .inFlight, .alreadySubscribed: .conflict(description)
         case .noStripeCustomer: .notFound(description)
         case .providerFailed: ProblemError(.badGateway, detail: description)
         }

@@ -17,7 +17,7 @@ enum MiniAppRoutes: AppModule {
             dependencies.logger.warning("Mini App services are not configured; the Mini App API is off")
             return
         }
-        addAuth(router, services)
+        addAuth(router, services, trusted: config.trustedProxies)
         let api = router.group("/api/v1").add(middleware: MiniAppAuthMiddleware(sessions: services.sessions))
         addAccount(api, services)
         addCheckout(api, services)
@@ -30,7 +30,7 @@ enum MiniAppRoutes: AppModule {
         return [IdempotencyKeyJanitor(pool: services.pool, logger: dependencies.logger)]
     }
 
-    static func addAuth(_ router: AppRouter, _ services: MiniAppServices) {
+    static func addAuth(_ router: AppRouter, _ services: MiniAppServices, trusted: TrustedProxies) {
         router.post("/api/v1/miniapp/auth") { request, context in
             var initData: String?
             if let header = request.headers[.authorization], header.hasPrefix("tma ") {
@@ -43,7 +43,7 @@ enum MiniAppRoutes: AppModule {
             }
             let result = try await services.auth.exchange(
                 initData: initData, userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
-                clientIP: clientIP(request, context))
+                clientIP: clientIP(request, context, trusted: trusted))
             return MiniAppAuthBody(result)
         }
     }
@@ -151,14 +151,13 @@ enum MiniAppRoutes: AppModule {
             body: .init(byteBuffer: ByteBuffer(bytes: asset.body)))
     }
 
-    /// The client address for per-IP rate limiting: the last `X-Forwarded-For` hop, the one our load balancer
-    /// appended (earlier hops are whatever the client wrote, so keying on them would let anyone dodge the limit, or
-    /// drain another address's bucket), else nil (the per-user limit still applies).
-    static func clientIP(_ request: Request, _ context: AppRequestContext) -> String? {
-        guard let name = HTTPField.Name("X-Forwarded-For") else { return nil }
-        let hops = request.headers[values: name].flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return hops.last
+    /// The client address for per-IP rate limiting: the TCP peer, unless the peer is one of `TRUSTED_PROXIES`; then
+    /// the right-most `X-Forwarded-For` hop that is not itself a trusted proxy (earlier hops are whatever the client
+    /// wrote, so keying on them would let anyone dodge the limit, or drain another address's bucket). nil when the
+    /// peer is unknown (the per-user limit still applies).
+    static func clientIP(_ request: Request, _ context: AppRequestContext, trusted: TrustedProxies) -> String? {
+        trusted.clientAddress(
+            peer: context.remoteAddress?.ipAddress, forwardedFor: request.headers[values: .xForwardedFor])
     }
 }
 

@@ -30,13 +30,7 @@ struct MiniAppServices: Sendable {
         auth = MiniAppAuthService(
             pool: dependencies.pool, validator: validator, sessions: sessions, logger: dependencies.logger,
             metricsFactory: dependencies.metrics.factory)
-        let httpClient = dependencies.httpClient ?? .shared
-        let stripe = config.stripeAPIKey.map { key in
-            StripeClient(
-                configuration: StripeClientConfiguration(
-                    apiKey: key, apiBaseURL: config.stripeAPIBaseURL, publicBaseURL: config.publicBaseURL),
-                httpClient: httpClient, logger: dependencies.logger)
-        }
+        let stripe = StripeClientFactory.make(config: config, dependencies: dependencies)
         checkout = Checkout(
             service: CheckoutService(
                 pool: dependencies.pool, stripe: stripe,

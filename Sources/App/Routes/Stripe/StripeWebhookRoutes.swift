@@ -9,7 +9,8 @@ import ServiceLifecycle
 
 /// `POST /webhooks/stripe`: signature (any v1, any configured secret, tolerance both ways) → 400 and nothing
 /// written when bad; then store-then-process once per event id. 200 for processed, duplicate, ignored and
-/// failed-but-stored events; 503 only when the event could not be stored, so Stripe retries.
+/// failed-but-stored events; 503 only when the event could not be stored, so Stripe retries. With `STRIPE_LIVEMODE`
+/// set, an event of the other mode is answered 200 `rejected` and not stored.
 enum StripeWebhookRoutes: AppModule {
     static let signatureHeader = HTTPField.Name("Stripe-Signature") ?? .authorization
 
@@ -20,6 +21,12 @@ enum StripeWebhookRoutes: AppModule {
         private let duplicate = Self.body(.duplicate)
         private let ignored = Self.body(.ignored)
         private let failed = Self.body(.failed)
+        private let rejectedBody = ByteBuffer(string: #"{"received":true,"outcome":"rejected"}"#)
+
+        /// `STRIPE_LIVEMODE` refused the event's mode: 200, nothing stored.
+        func rejected() -> Response {
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: rejectedBody))
+        }
 
         func response(_ outcome: StripeWebhookProcessor.Outcome) -> Response {
             let body = switch outcome {
@@ -40,7 +47,7 @@ enum StripeWebhookRoutes: AppModule {
         let metrics = WebhookMetrics(provider: "stripe", factory: dependencies.metrics.factory)
         let verifier = StripeSignatureVerifier(
             secrets: config.stripeWebhookSecrets, toleranceSeconds: Int64(config.stripeWebhookTolerance))
-        let processor = makeProcessor(dependencies)
+        let processor = makeProcessor(config: config, dependencies: dependencies)
         let enabled = !config.stripeWebhookSecrets.isEmpty
         let answers = Answers()
         router.post("/webhooks/stripe") { request, context in
@@ -60,6 +67,15 @@ enum StripeWebhookRoutes: AppModule {
             } catch {
                 metrics.record(.rejected)
                 throw ProblemError.badRequest("the body is not a Stripe event: \(error)")
+            }
+            if let livemode = config.stripeLivemode, event.livemode != livemode {
+                // STRIPE_LIVEMODE: an event of the other mode (a test event at a live endpoint, or the reverse)
+                // changes nothing and is not stored; 200 so Stripe does not redeliver it.
+                metrics.record(.rejected)
+                context.logger.warning(
+                    "Stripe event of the other mode rejected",
+                    metadata: ["event_id": "\(event.id)", "event_livemode": "\(event.livemode)", "stripe_livemode": "\(livemode)"])
+                return answers.rejected()
             }
             let outcome: StripeWebhookProcessor.Outcome
             do {
@@ -85,13 +101,21 @@ enum StripeWebhookRoutes: AppModule {
     static func services(config: AppConfig, dependencies: AppDependencies) -> [any Service] {
         [
             StripeRetryWorker(
-                processor: makeProcessor(dependencies), logger: dependencies.logger,
+                processor: makeProcessor(config: config, dependencies: dependencies), logger: dependencies.logger,
                 metricsFactory: dependencies.metrics.factory)
         ]
     }
 
-    static func makeProcessor(_ dependencies: AppDependencies) -> StripeWebhookProcessor {
-        StripeWebhookProcessor(
-            pool: dependencies.pool, logger: dependencies.logger, metricsFactory: dependencies.metrics.factory)
+    /// The processor every Stripe path shares (webhook, retry worker, operator retry): `PAST_DUE_GRACE_DAYS`, and the
+    /// Stripe client that finds the invoice of a refunded payment intent when the charge does not name it.
+    static func makeProcessor(config: AppConfig, dependencies: AppDependencies) -> StripeWebhookProcessor {
+        var lookup: (@Sendable (String) async throws -> String?)?
+        if let stripe = StripeClientFactory.make(config: config, dependencies: dependencies) {
+            lookup = { paymentIntent in try await stripe.invoiceID(forPaymentIntent: paymentIntent) }
+        }
+        let grace = Duration.seconds(Int64(config.pastDueGraceDays) * 86_400)
+        return StripeWebhookProcessor(
+            pool: dependencies.pool, logger: dependencies.logger, metricsFactory: dependencies.metrics.factory,
+            options: StripeHandlingOptions(pastDueGrace: grace), invoiceLookup: lookup)
     }
 }

@@ -71,10 +71,10 @@ struct TelegramUpdateDispatcher: Sendable {
     ) async throws {
         var logger = logger
         logger[metadataKey: "charge_id"] = "\(payment.telegramPaymentChargeID)"
-        guard let from = message.from,
-            let payload = try? signer.verify(payment.invoicePayload, expectedTelegramUserID: from.id, maxAge: nil)
+        guard let stars = try await StarsPaymentResolver(pool: pool, signer: signer).resolve(message, payment, raw: raw)
         else {
-            // Money was taken but we cannot tell for what: keep it in the ledger as dead for an operator.
+            // Money was taken but we cannot tell for what: keep it in the ledger as dead for an operator, who can
+            // retry it (`POST /admin/v1/payment-events/{id}/retry`) once the cause is fixed.
             guard
                 try await recordUnapplied(
                     update, chargeID: payment.telegramPaymentChargeID, raw: raw,
@@ -85,10 +85,6 @@ struct TelegramUpdateDispatcher: Sendable {
             webhookMetrics.record(.failed)
             return
         }
-        let stars = StarsPayment(
-            profile: Self.profile(from), chargeID: payment.telegramPaymentChargeID, currency: payment.currency,
-            totalAmount: Int64(payment.totalAmount), plan: payload.plan,
-            subscriptionExpiration: payment.subscriptionExpiresAt, rawJSON: raw)
         let updateID = update.updateID
         do {
             let outcome = try await pool.transaction { tx -> StarsLedgerOutcome in
@@ -98,12 +94,15 @@ struct TelegramUpdateDispatcher: Sendable {
                 return try StarsLedger.applyPayment(tx, stars)
             }
             switch outcome {
-            case .applied(let change):
+            case .applied(let state):
                 paymentMetrics.paid(amount: stars.totalAmount, currency: stars.currency)
                 webhookMetrics.record(.processed)
                 logger.info(
                     "Stars payment applied",
-                    metadata: ["plan": "\(stars.plan)", "expires_at": "\(change.afterExpiresAt.ISO8601Format())"])
+                    metadata: [
+                        "plan": "\(stars.plan)", "status": "\(state.status.rawValue)",
+                        "expires_at": "\(state.expiresAt.ISO8601Format())",
+                    ])
             case .duplicate:
                 webhookMetrics.record(.duplicate)
             case .recordedWithoutEffect:

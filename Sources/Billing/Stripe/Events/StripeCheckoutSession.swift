@@ -18,11 +18,14 @@ public struct StripeCheckoutSession: Sendable, Equatable, Decodable {
     public var amountTotal: Int64?
     public var currency: String?
     public var paymentIntent: String?
+    /// Unix time the session was created: the purchase time of a one-time payment, the same in every event of it.
+    public var created: Int64?
 
     public init(
         id: String, mode: StripeCheckoutMode, customer: String? = nil, subscription: String? = nil,
         clientReferenceID: String? = nil, metadata: [String: String] = [:], paymentStatus: String? = nil,
-        status: String? = nil, amountTotal: Int64? = nil, currency: String? = nil, paymentIntent: String? = nil
+        status: String? = nil, amountTotal: Int64? = nil, currency: String? = nil, paymentIntent: String? = nil,
+        created: Int64? = nil
     ) {
         self.id = id
         self.mode = mode
@@ -35,6 +38,7 @@ public struct StripeCheckoutSession: Sendable, Equatable, Decodable {
         self.amountTotal = amountTotal
         self.currency = currency
         self.paymentIntent = paymentIntent
+        self.created = created
     }
 
     /// Our user: `client_reference_id` when it is an integer, else `metadata.user_id`.
@@ -49,7 +53,7 @@ public struct StripeCheckoutSession: Sendable, Equatable, Decodable {
     public var isPaid: Bool { paymentStatus == "paid" || paymentStatus == "no_payment_required" }
 
     enum CodingKeys: String, CodingKey {
-        case object, id, mode, customer, subscription, metadata, status, currency
+        case object, id, mode, customer, subscription, metadata, status, currency, created
         case clientReferenceID = "client_reference_id"
         case paymentStatus = "payment_status"
         case amountTotal = "amount_total"
@@ -70,6 +74,7 @@ public struct StripeCheckoutSession: Sendable, Equatable, Decodable {
         self.amountTotal = try container.decodeIfPresent(Int64.self, forKey: .amountTotal)
         self.currency = try container.decodeIfPresent(String.self, forKey: .currency)
         self.paymentIntent = try container.decodeStripeID(.paymentIntent)
+        self.created = try container.decodeIfPresent(Int64.self, forKey: .created)
     }
 }
 

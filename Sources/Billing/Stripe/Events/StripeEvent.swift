@@ -107,6 +107,9 @@ public struct StripeEvent: Sendable, Equatable {
     /// `data.object` as a charge.
     public func charge() throws(StripeEventDecodingError) -> StripeCharge { try view() }
 
+    /// `data.object` as a dispute.
+    public func dispute() throws(StripeEventDecodingError) -> StripeDispute { try view() }
+
     public static func == (lhs: StripeEvent, rhs: StripeEvent) -> Bool {
         lhs.id == rhs.id && lhs.type == rhs.type && lhs.created == rhs.created && lhs.livemode == rhs.livemode
             && lhs.apiVersion == rhs.apiVersion && lhs.object == rhs.object

@@ -20,6 +20,12 @@ public struct StripeInvoice: Sendable, Equatable, Decodable {
     public var periodEnd: Int64?
     public var lines: [Line]
     public var metadata: [String: String]
+    /// `payment_intent` and `charge` (API versions before 2025-03-31; later ones link payments through
+    /// `invoice_payments`): what a refund or dispute of this invoice's payment names.
+    public var paymentIntent: String?
+    public var charge: String?
+    /// `subscription_create`, `subscription_cycle`, `subscription_update`, `manual`, ...
+    public var billingReason: String?
     /// `subscription_details.metadata` merged with `parent.subscription_details.metadata` (the latter wins).
     public var subscriptionMetadata: [String: String]
 
@@ -104,6 +110,11 @@ public struct StripeInvoice: Sendable, Equatable, Decodable {
         self.subscriptionMetadata = subscriptionMetadata
     }
 
+    /// Every id a refund or dispute of this invoice's payment may name.
+    public var paymentRefs: [String] {
+        [GrantRef.invoice(id)] + [paymentIntent.map(GrantRef.paymentIntent), charge.map(GrantRef.charge)].compactMap { $0 }
+    }
+
     /// The latest `period.end` over the lines: how long a paid subscription invoice grants access.
     public var linePeriodEnd: Int64? { lines.compactMap(\.periodEnd).max() }
 
@@ -139,6 +150,9 @@ public struct StripeInvoice: Sendable, Equatable, Decodable {
         case periodStart = "period_start"
         case periodEnd = "period_end"
         case subscriptionDetails = "subscription_details"
+        case paymentIntent = "payment_intent"
+        case charge
+        case billingReason = "billing_reason"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -156,6 +170,9 @@ public struct StripeInvoice: Sendable, Equatable, Decodable {
         self.periodEnd = try container.decodeIfPresent(Int64.self, forKey: .periodEnd)
         self.lines = try container.decodeIfPresent(StripeList<Line>.self, forKey: .lines)?.data ?? []
         self.metadata = try container.decodeMetadata(.metadata)
+        self.paymentIntent = try container.decodeStripeID(.paymentIntent)
+        self.charge = try container.decodeStripeID(.charge)
+        self.billingReason = try container.decodeIfPresent(String.self, forKey: .billingReason)
         let legacy = try container.decodeIfPresent(StripeMetadataHolder.self, forKey: .subscriptionDetails)
         var current: StripeMetadataHolder?
         if container.contains(.parent), try !container.decodeNil(forKey: .parent) {

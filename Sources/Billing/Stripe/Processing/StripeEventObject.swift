@@ -5,6 +5,7 @@ enum StripeEventObject: Sendable {
     case invoice(StripeInvoice)
     case subscription(StripeSubscription)
     case charge(StripeCharge)
+    case dispute(StripeDispute)
     /// A type no handler applies.
     case none
 
@@ -12,14 +13,17 @@ enum StripeEventObject: Sendable {
     /// - Throws: `StripeEventDecodingError` when `data.object` is not that kind of object or lacks required fields.
     init(_ event: StripeEvent) throws(StripeEventDecodingError) {
         switch event.type {
-        case .checkoutSessionCompleted:
+        case .checkoutSessionCompleted, .checkoutSessionAsyncPaymentSucceeded:
             self = .checkoutSession(try event.checkoutSession())
         case .invoicePaid, .invoicePaymentSucceeded, .invoicePaymentFailed:
             self = .invoice(try event.invoice())
-        case .customerSubscriptionCreated, .customerSubscriptionUpdated, .customerSubscriptionDeleted:
+        case .customerSubscriptionCreated, .customerSubscriptionUpdated, .customerSubscriptionDeleted,
+            .customerSubscriptionTrialWillEnd:
             self = .subscription(try event.subscription())
         case .chargeRefunded:
             self = .charge(try event.charge())
+        case .chargeDisputeCreated, .chargeDisputeClosed:
+            self = .dispute(try event.dispute())
         default:
             self = .none
         }

@@ -20,14 +20,25 @@ public struct StripeWebhookProcessor: Sendable {
     let paymentsSuccess: Counter
     let paymentsFailed: Counter
 
+    let metricsFactory: (any MetricsFactory)?
+    /// Settings of the handlers (past-due grace).
+    public let options: StripeHandlingOptions
+    /// Finds the invoice a payment intent paid (Stripe's `invoice_payments`), for refunds and disputes whose charge
+    /// does not name its invoice; nil when no Stripe client is configured.
+    let invoiceLookup: (@Sendable (String) async throws -> String?)?
+
     public init(
         pool: PGPool, logger: Logger, retryBase: Duration = .seconds(30), maxAttempts: Int = 8,
-        metricsFactory: (any MetricsFactory)? = nil
+        metricsFactory: (any MetricsFactory)? = nil, options: StripeHandlingOptions = .init(),
+        invoiceLookup: (@Sendable (String) async throws -> String?)? = nil
     ) {
         self.pool = pool
         self.logger = logger
         self.retryBase = retryBase
         self.maxAttempts = maxAttempts
+        self.metricsFactory = metricsFactory
+        self.options = options
+        self.invoiceLookup = invoiceLookup
         if let metricsFactory {
             paymentsSuccess = Counter(label: "billing_payments_total", dimensions: [("status", "success")], factory: metricsFactory)
             paymentsFailed = Counter(label: "billing_payments_total", dimensions: [("status", "failed")], factory: metricsFactory)
@@ -49,21 +60,25 @@ public struct StripeWebhookProcessor: Sendable {
         // and a new event is stored as failed.
         let object = Result { () throws(StripeEventDecodingError) -> StripeEventObject in try StripeEventObject(event) }
         do {
-            let outcome = try await pool.transaction { tx -> Outcome in
+            let extraRefs = try await invoiceRefs(for: try? object.get())
+            let options = self.options
+            let (outcome, effect) = try await pool.transaction { tx -> (Outcome, StripeEffect) in
                 guard
                     let row = try PaymentLedger.claim(
                         tx, provider: .stripe, eventID: event.id, eventType: event.type.rawValue, payload: payload,
                         eventCreated: event.createdAt)
-                else { return .duplicate }
+                else { return (.duplicate, .none) }
                 guard event.type.isHandled else {
                     try PaymentLedger.setStatus(tx, id: row, status: .ignored)
-                    return .ignored
+                    return (.ignored, .none)
                 }
-                if try StripeEventHandler.apply(tx, event, object: object.get(), eventRow: row) { return .processed }
+                let effect = try StripeEventHandler.apply(
+                    tx, event, object: object.get(), eventRow: row, options: options, extraRefs: extraRefs)
+                if effect.changed { return (.processed, effect) }
                 try PaymentLedger.setStatus(tx, id: row, status: .ignored)
-                return .ignored
+                return (.ignored, effect)
             }
-            if outcome == .processed { countPayment(event.type) }
+            count(event.type, effect)
             return outcome
         } catch let error as PGError where !Self.isHandlerFailure(error) {
             logger.error("Stripe event not stored: database unavailable", metadata: ["error": "\(error)"])
@@ -84,7 +99,9 @@ public struct StripeWebhookProcessor: Sendable {
     /// - Parameter id: a specific ledger row (operator), or nil for the next due one (worker).
     /// - Returns: the outcome, or nil when nothing was due or the row is not retryable.
     public func retry(id: Int64? = nil) async throws -> (id: Int64, outcome: Outcome)? {
-        let attempt = try await pool.transaction { tx -> (LockedPaymentEvent, Result<Bool, any Error>)? in
+        let options = self.options
+        let (lookedUp, extraRefs) = try await refsBeforeRetry(id: id)
+        let attempt = try await pool.transaction { tx -> (LockedPaymentEvent, Result<StripeEffect, any Error>)? in
             let locked = try id.map { try PaymentLedger.lockForRetry(tx, id: $0) }
                 ?? PaymentLedger.lockNextDue(tx, provider: .stripe)
             guard let locked, locked.provider == .stripe else { return nil }
@@ -92,9 +109,11 @@ public struct StripeWebhookProcessor: Sendable {
                 let event = try StripeEvent(decoding: Data(locked.payload.utf8))
                 try tx.unsafeExecute("SAVEPOINT reprocess")
                 do {
-                    let changed = try StripeEventHandler.apply(tx, event, eventRow: locked.id)
-                    try PaymentLedger.markReprocessed(tx, id: locked.id, changed: changed)
-                    return (locked, .success(changed))
+                    let effect = try StripeEventHandler.apply(
+                        tx, event, eventRow: locked.id, options: options,
+                        extraRefs: locked.id == lookedUp ? extraRefs : [])
+                    try PaymentLedger.markReprocessed(tx, id: locked.id, changed: effect.changed)
+                    return (locked, .success(effect))
                 } catch let error as PGError where !Self.isHandlerFailure(error) {
                     throw error
                 } catch {
@@ -110,11 +129,11 @@ public struct StripeWebhookProcessor: Sendable {
         }
         guard let (locked, result) = attempt else { return nil }
         switch result {
-        case .success(let changed):
-            logger.info("Stripe event reprocessed", metadata: ["event_id": "\(locked.eventID)", "changed": "\(changed)"])
+        case .success(let effect):
+            logger.info("Stripe event reprocessed", metadata: ["event_id": "\(locked.eventID)", "changed": "\(effect.changed)"])
             // A payment applied by a retry counts once, like one applied on receipt.
-            if changed { countPayment(StripeEventType(rawValue: locked.eventType)) }
-            return (locked.id, changed ? .processed : .ignored)
+            count(StripeEventType(rawValue: locked.eventType), effect)
+            return (locked.id, effect.changed ? .processed : .ignored)
         case .failure(let error):
             logger.warning(
                 "Stripe event retry failed", metadata: ["event_id": "\(locked.eventID)", "attempt": "\(locked.attempts + 1)",
@@ -123,12 +142,62 @@ public struct StripeWebhookProcessor: Sendable {
         }
     }
 
-    private func countPayment(_ type: StripeEventType) {
-        switch type {
-        case .invoicePaid, .invoicePaymentSucceeded, .checkoutSessionCompleted: paymentsSuccess.increment()
-        case .invoicePaymentFailed: paymentsFailed.increment()
-        default: break
+    /// The invoice refs of the event a retry is about to reprocess (the one asked for, or the next due), found
+    /// before its transaction.
+    private func refsBeforeRetry(id: Int64?) async throws -> (Int64?, [String]) {
+        guard invoiceLookup != nil else { return (nil, []) }
+        let peeked = try await pool.withConnection { connection -> (Int64, String)? in
+            let query: PGQuery =
+                if let id {
+                    "SELECT id, payload::text AS payload FROM payment_events WHERE id = \(id)"
+                } else {
+                    """
+                    SELECT id, payload::text AS payload FROM payment_events
+                    WHERE status = 'failed' AND provider = 'stripe' AND next_attempt_at <= now()
+                    ORDER BY next_attempt_at, id LIMIT 1
+                    """
+                }
+            guard let row = try connection.query(query).first else { return nil }
+            return (try row.decode("id", as: Int64.self), try row.decode("payload", as: String.self))
         }
+        guard let (rowID, payload) = peeked, let event = try? StripeEvent(decoding: Data(payload.utf8)) else {
+            return (nil, [])
+        }
+        // A lookup that fails fails the retry: applying the refund without its invoice would miss the grant.
+        return (rowID, try await invoiceRefs(for: try? StripeEventObject(event)))
+    }
+
+    /// Payments count once: when their grant was first made (whichever event reported the payment), never for a
+    /// subscription's checkout session; failures per failed invoice event.
+    private func count(_ type: StripeEventType, _ effect: StripeEffect) {
+        if let paid = effect.paid {
+            paymentsSuccess.increment()
+            let dimensions = [("currency", paid.currency)]
+            let value =
+                metricsFactory.map { Counter(label: "billing_payment_value_total", dimensions: dimensions, factory: $0) }
+                ?? Counter(label: "billing_payment_value_total", dimensions: dimensions)
+            value.increment(by: Int(clamping: paid.amount))
+        } else if type == .invoicePaymentFailed, effect.changed {
+            paymentsFailed.increment()
+        }
+    }
+
+    /// The invoice behind a refunded or disputed charge that does not name it (API versions from 2025-03-31), asked
+    /// of Stripe before the transaction when no grant already carries the charge's payment intent.
+    func invoiceRefs(for object: StripeEventObject?) async throws -> [String] {
+        let paymentIntent: String?
+        switch object {
+        case .charge(let charge) where charge.invoice == nil: paymentIntent = charge.paymentIntent
+        case .dispute(let dispute): paymentIntent = dispute.paymentIntent
+        default: paymentIntent = nil
+        }
+        guard let paymentIntent, let invoiceLookup else { return [] }
+        let ref = GrantRef.paymentIntent(paymentIntent)
+        let known = try await pool.withConnection { connection in
+            try connection.query("SELECT 1 FROM entitlement_grants WHERE refs @> ARRAY[\(ref)]::text[] LIMIT 1").first != nil
+        }
+        guard !known else { return [] }
+        return try await invoiceLookup(paymentIntent).map { [GrantRef.invoice($0)] } ?? []
     }
 
     /// Server errors raised by our own statements (constraints, bad data) are handler failures to retry later;

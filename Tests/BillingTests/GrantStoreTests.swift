@@ -4,8 +4,21 @@ import PGClient
 import TestSupport
 import Testing
 
-@Suite struct EntitlementStoreTests {
-    @Test func twentyConcurrentExtensionsAddUpExactly() async throws {
+@Suite struct GrantStoreTests {
+    /// A duration grant of `days` bought now, under its own payment key.
+    @discardableResult
+    static func durationGrant(
+        _ tx: PGConnection, userID: Int64, days: Int, source: EntitlementSource = .admin, key: String = UUID().uuidString
+    ) throws -> EntitlementState? {
+        try GrantStore.grant(
+            tx,
+            NewGrant(
+                userID: userID, plan: "premium_monthly", source: source, paymentKey: "test:" + key,
+                kind: .duration(seconds: Int64(days) * 86_400), purchasedAt: Date()),
+            cause: ChangeCause(actor: ChangeActor(source), reason: "test grant"))
+    }
+
+    @Test func twentyConcurrentDurationGrantsAddUpExactly() async throws {
         try await TestDatabase.with(poolSize: 8) { _, pool in
             try await BillingFixtures.plan(pool)
             let userID = try await BillingFixtures.user(pool)
@@ -14,9 +27,7 @@ import Testing
                 for index in 0..<20 {
                     group.addTask {
                         _ = try await pool.transaction { tx in
-                            try EntitlementStore.extend(
-                                tx, userID: userID, plan: "premium_monthly", days: 3, source: .telegramStars,
-                                cause: ChangeCause(actor: .telegramStars, reason: "test extension \(index)"))
+                            try Self.durationGrant(tx, userID: userID, days: 3, source: .telegramStars, key: "c\(index)")
                         }
                     }
                 }
@@ -35,7 +46,7 @@ import Testing
         }
     }
 
-    @Test func fiftyAbsoluteGrantsAtOnceEndAtTheLatestPeriodEnd() async throws {
+    @Test func fiftyPeriodGrantsAtOnceEndAtTheLatestPeriodEnd() async throws {
         try await TestDatabase.with(poolSize: 8) { _, pool in
             try await BillingFixtures.plan(pool)
             let userID = try await BillingFixtures.user(pool)
@@ -45,8 +56,12 @@ import Testing
                 for end in ends {
                     group.addTask {
                         _ = try await pool.transaction { tx in
-                            try EntitlementStore.grant(
-                                tx, userID: userID, plan: "premium_monthly", until: end, source: .stripe,
+                            try GrantStore.grant(
+                                tx,
+                                NewGrant(
+                                    userID: userID, plan: "premium_monthly", source: .stripe,
+                                    paymentKey: "test:in_\(end.timeIntervalSince1970)",
+                                    kind: .period(start: base.addingTimeInterval(-86_400), end: end), purchasedAt: base),
                                 cause: ChangeCause(actor: .stripe, reason: "invoice paid"))
                         }
                     }
@@ -65,38 +80,34 @@ import Testing
             try await BillingFixtures.plan(pool)
             let userID = try await BillingFixtures.user(pool)
             let (first, second, active) = try await pool.transaction { tx in
-                try EntitlementStore.extend(
-                    tx, userID: userID, plan: "premium_monthly", days: 30, source: .admin,
-                    cause: ChangeCause(actor: .admin, reason: "grant"))
-                let first = try EntitlementStore.revoke(
+                try Self.durationGrant(tx, userID: userID, days: 30)
+                let first = try GrantStore.revokeAll(
                     tx, userID: userID, plan: "premium_monthly", cause: ChangeCause(actor: .admin, reason: "refund"))
-                let second = try EntitlementStore.revoke(
+                let second = try GrantStore.revokeAll(
                     tx, userID: userID, plan: "premium_monthly", cause: ChangeCause(actor: .admin, reason: "refund"))
                 return (first, second, try EntitlementStore.active(tx, userID: userID))
             }
-            #expect(first?.action == .revoke)
-            #expect(first?.beforeStatus == .active)
-            #expect(first?.afterStatus == .revoked)
+            #expect(first?.status == .revoked)
+            #expect(first?.changed == true)
             #expect(second == nil)
+            let actions = try await BillingFixtures.count(
+                pool, "SELECT count(*) FROM entitlement_changes WHERE action = 'revoke' AND before_status = 'active'")
+            #expect(actions == 1)
             #expect(active.isEmpty)
             let audit = try await BillingFixtures.count(pool, "SELECT count(*) FROM entitlement_changes WHERE user_id = \(userID)")
             #expect(audit == 2)
         }
     }
 
-    @Test func extendingARevokedEntitlementStartsFromNow() async throws {
+    @Test func aPaymentAfterARevokeStartsFromNow() async throws {
         try await TestDatabase.with { _, pool in
             try await BillingFixtures.plan(pool)
             let userID = try await BillingFixtures.user(pool)
             let entitlement = try await pool.transaction { tx in
-                try EntitlementStore.extend(
-                    tx, userID: userID, plan: "premium_monthly", days: 30, source: .admin,
-                    cause: ChangeCause(actor: .admin, reason: "grant"))
-                try EntitlementStore.revoke(
+                try Self.durationGrant(tx, userID: userID, days: 30)
+                try GrantStore.revokeAll(
                     tx, userID: userID, plan: "premium_monthly", cause: ChangeCause(actor: .admin, reason: "revoke"))
-                try EntitlementStore.extend(
-                    tx, userID: userID, plan: "premium_monthly", days: 7, source: .telegramStars,
-                    cause: ChangeCause(actor: .telegramStars, reason: "paid again"))
+                try Self.durationGrant(tx, userID: userID, days: 7, source: .telegramStars)
                 return try EntitlementStore.find(tx, userID: userID, plan: "premium_monthly")
             }
             let found = try #require(entitlement)
@@ -112,9 +123,7 @@ import Testing
             try await BillingFixtures.plan(pool)
             let userID = try await BillingFixtures.user(pool)
             try await pool.transaction { tx in
-                _ = try EntitlementStore.extend(
-                    tx, userID: userID, plan: "premium_monthly", days: 1, source: .admin,
-                    cause: ChangeCause(actor: .admin, reason: "grant"))
+                _ = try Self.durationGrant(tx, userID: userID, days: 1)
             }
             await #expect(throws: PGError.self) {
                 try await pool.withConnection { try $0.execute("DELETE FROM entitlement_changes") }

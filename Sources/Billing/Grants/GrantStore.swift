@@ -1,0 +1,207 @@
+import Foundation
+import PGClient
+
+/// Grant changes inside the caller's transaction. Every change is followed by `recompute` of the (user, plan) it
+/// touched, which rewrites `user_entitlements` under its row lock and appends the audit row.
+///
+/// Payments and their reversals (refunds, disputes) first take `lockPayments` on every id they name, so a refund
+/// and its payment delivered at the same moment serialise: whichever commits second sees the other.
+public enum GrantStore {
+    /// Transaction-scoped advisory locks on the payment ids, in a fixed order (no deadlock between two lockers).
+    public static func lockPayments(_ tx: PGConnection, refs: [String]) throws {
+        guard !refs.isEmpty else { return }
+        try tx.execute(
+            """
+            SELECT count(pg_advisory_xact_lock(h)) FROM (
+                SELECT DISTINCT hashtextextended(r, 8008) AS h FROM unnest(\(refs)::text[]) AS r ORDER BY 1) AS locks
+            """)
+    }
+
+    /// Inserts the grant unless its payment already has one. Its state starts from the refunds and disputes already
+    /// recorded for its refs, and a grant of an ended (or re-priced) Stripe subscription is cut where that happened.
+    /// - Returns: the new grant's id, or nil when the payment already had a grant (nothing changed).
+    public static func insert(_ tx: PGConnection, _ grant: NewGrant, paymentEventID: Int64?) throws -> Int64? {
+        var periodStart: Date?
+        var periodEnd: Date?
+        var seconds: Int64?
+        let kind: String
+        switch grant.kind {
+        case .period(let start, let end):
+            (periodStart, periodEnd, kind) = (start, end, "period")
+        case .duration(let length):
+            (seconds, kind) = (length, "duration")
+        }
+        return try tx.query(
+            """
+            INSERT INTO entitlement_grants (user_id, plan, source, payment_key, kind, grace, purchased_at, period_start,
+                period_end, duration, cut_at, state, subscription_ref, refs, payment_event_id)
+            SELECT \(grant.userID), \(grant.plan), \(grant.source.rawValue), \(grant.paymentKey), \(kind), \(grant.grace),
+                \(grant.purchasedAt), \(periodStart), \(periodEnd), make_interval(secs => \(seconds)),
+                (SELECT CASE WHEN s.plan IS DISTINCT FROM \(grant.plan) AND s.plan_changed_at > \(periodStart)
+                             THEN least(s.ended_at, s.plan_changed_at) ELSE s.ended_at END
+                 FROM stripe_subscriptions s WHERE s.subscription_id = \(grant.subscriptionRef)),
+                grant_reversal_state(\(grant.refs)::text[]), \(grant.subscriptionRef), \(grant.refs)::text[],
+                \(paymentEventID)
+            ON CONFLICT (payment_key) DO NOTHING
+            RETURNING id
+            """
+        ).first?.decode("id", as: Int64.self)
+    }
+
+    /// Rewrites the (user, plan) read model from its grants (`entitlement_recompute`), under the row lock.
+    @discardableResult
+    public static func recompute(
+        _ tx: PGConnection, userID: Int64, plan: String, cause: ChangeCause, grantID: Int64? = nil
+    ) throws -> EntitlementState {
+        guard
+            let row = try tx.query(
+                """
+                SELECT status, expires_at, changed FROM entitlement_recompute(\(userID), \(plan), \(cause.actor.rawValue),
+                    \(cause.reason), \(cause.paymentEventID), \(grantID))
+                """
+            ).first
+        else { throw BillingError.entitlementNotFound }
+        return EntitlementState(
+            status: EntitlementStatus(rawValue: try row.decode("status", as: String.self)) ?? .expired,
+            expiresAt: try row.decode("expires_at"), changed: try row.decode("changed"))
+    }
+
+    /// Inserts a grant and recomputes its plan; nil when the payment already had a grant.
+    @discardableResult
+    public static func grant(_ tx: PGConnection, _ grant: NewGrant, cause: ChangeCause) throws -> EntitlementState? {
+        guard let id = try insert(tx, grant, paymentEventID: cause.paymentEventID) else { return nil }
+        return try recompute(tx, userID: grant.userID, plan: grant.plan, cause: cause, grantID: id)
+    }
+
+    /// Records a full refund of the payment named by `refs` (a tombstone per ref, so a payment delivered later
+    /// grants nothing) and ends what it bought.
+    /// - Returns: the (user, plan) pairs whose grants it ended, recomputed.
+    @discardableResult
+    public static func refund(_ tx: PGConnection, refs: [String], cause: ChangeCause) throws -> [Recomputed] {
+        let touched = try tx.query(
+            """
+            WITH tombstones AS (
+                INSERT INTO payment_refunds (ref, payment_event_id)
+                SELECT r, \(cause.paymentEventID) FROM unnest(\(refs)::text[]) AS r
+                ON CONFLICT (ref) DO NOTHING)
+            UPDATE entitlement_grants SET state = 'refunded', updated_at = now()
+            WHERE refs && \(refs)::text[] AND state <> 'refunded'
+            RETURNING id, user_id, plan
+            """
+        ).map(Touched.init)
+        return try recomputeEach(tx, touched, cause: cause)
+    }
+
+    /// Records a dispute's state (a closed dispute is final: a late `created` does not reopen it) and moves the
+    /// disputed payment's grants accordingly: open suspends them, won restores them, lost ends them.
+    @discardableResult
+    public static func dispute(
+        _ tx: PGConnection, disputeID: String, refs: [String], outcome: DisputeOutcome, cause: ChangeCause
+    ) throws -> [Recomputed] {
+        try tx.execute(
+            """
+            INSERT INTO stripe_disputes AS d (dispute_id, refs, status, closed)
+            VALUES (\(disputeID), \(refs)::text[], \(outcome.rawValue), \(outcome != .open))
+            ON CONFLICT (dispute_id) DO UPDATE SET status = EXCLUDED.status, closed = true,
+                refs = ARRAY(SELECT DISTINCT unnest(d.refs || EXCLUDED.refs)), updated_at = now()
+            WHERE NOT d.closed AND EXCLUDED.closed
+            """)
+        let touched = try tx.query(
+            """
+            UPDATE entitlement_grants SET state = grant_reversal_state(refs), updated_at = now()
+            WHERE refs && \(refs)::text[] AND state IN ('active', 'disputed', 'charged_back')
+              AND state <> grant_reversal_state(refs)
+            RETURNING id, user_id, plan
+            """
+        ).map(Touched.init)
+        return try recomputeEach(tx, touched, cause: cause)
+    }
+
+    /// Ends every grant of the plan (an operator's revoke); later payments grant again.
+    @discardableResult
+    public static func revokeAll(_ tx: PGConnection, userID: Int64, plan: String, cause: ChangeCause) throws
+        -> EntitlementState?
+    {
+        let touched = try tx.query(
+            """
+            UPDATE entitlement_grants SET state = 'revoked', updated_at = now()
+            WHERE user_id = \(userID) AND plan = \(plan) AND state IN ('active', 'disputed')
+            RETURNING id
+            """)
+        guard !touched.isEmpty else { return nil }
+        return try recompute(tx, userID: userID, plan: plan, cause: cause)
+    }
+
+    /// Cuts the grants of a subscription at `at` (it ended, or moved away from their plan), never lengthening
+    /// an earlier cut. `exceptPlan`: grants of this plan are left alone (the subscription's new plan).
+    @discardableResult
+    public static func cutSubscription(
+        _ tx: PGConnection, subscriptionRef: String, at: Date, exceptPlan: String? = nil, cause: ChangeCause
+    ) throws -> [Recomputed] {
+        let touched = try tx.query(
+            """
+            UPDATE entitlement_grants SET cut_at = \(at), updated_at = now()
+            WHERE subscription_ref = \(subscriptionRef) AND (cut_at IS NULL OR cut_at > \(at))
+              AND plan IS DISTINCT FROM \(exceptPlan)
+            RETURNING id, user_id, plan
+            """
+        ).map(Touched.init)
+        return try recomputeEach(tx, touched, cause: cause)
+    }
+
+    /// True when the user holds the plan through a live grant of a subscription of `source` that is still
+    /// renewing (a second subscription to it would charge twice).
+    public static func holdsSubscription(
+        _ connection: PGConnection, userID: Int64, plan: String, source: EntitlementSource
+    ) throws -> Bool {
+        try connection.query(
+            """
+            SELECT 1 FROM entitlement_grants g
+            LEFT JOIN stripe_subscriptions s ON s.subscription_id = g.subscription_ref
+            LEFT JOIN stars_subscriptions t ON t.first_charge_id = g.subscription_ref
+            WHERE g.user_id = \(userID) AND g.plan = \(plan) AND g.source = \(source.rawValue)
+              AND g.subscription_ref IS NOT NULL AND g.state = 'active' AND g.ends_at > now()
+              AND (s.subscription_id IS NULL OR (s.ended_at IS NULL AND s.status NOT IN ('canceled', 'incomplete_expired')))
+              AND (t.first_charge_id IS NULL OR NOT t.canceled)
+            LIMIT 1
+            """
+        ).first != nil
+    }
+
+    /// A grant a change touched.
+    public struct Touched: Sendable, Hashable {
+        public var grantID: Int64
+        public var userID: Int64
+        public var plan: String
+
+        init(_ row: PGRow) throws {
+            grantID = try row.decode("id")
+            userID = try row.decode("user_id")
+            plan = try row.decode("plan")
+        }
+    }
+
+    /// The outcome of a dispute event.
+    public enum DisputeOutcome: String, Sendable {
+        case open, won, lost
+    }
+
+    /// Recomputes each (user, plan) the grants belong to, once, in a fixed order.
+    private static func recomputeEach(_ tx: PGConnection, _ touched: [Touched], cause: ChangeCause) throws -> [Recomputed] {
+        var seen: Set<String> = []
+        var results: [Recomputed] = []
+        for grant in touched.sorted(by: { ($0.userID, $0.plan) < ($1.userID, $1.plan) })
+        where seen.insert("\(grant.userID)/\(grant.plan)").inserted {
+            let state = try recompute(tx, userID: grant.userID, plan: grant.plan, cause: cause, grantID: grant.grantID)
+            results.append(Recomputed(userID: grant.userID, plan: grant.plan, state: state))
+        }
+        return results
+    }
+
+    /// A (user, plan) a change recomputed, and what it reads now.
+    public struct Recomputed: Sendable, Equatable {
+        public var userID: Int64
+        public var plan: String
+        public var state: EntitlementState
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import PGClient
+
+/// `checkout.session.completed` and `checkout.session.async_payment_succeeded`: a paid one-time payment is one
+/// duration grant (keyed by its payment intent, so both events grant it once); a subscription's session only links
+/// the customer (its invoices grant).
+enum StripeCheckoutHandling {
+    static func completed(
+        _ tx: PGConnection, _ context: StripeEventHandler.Context, _ session: StripeCheckoutSession
+    ) throws -> StripeEffect {
+        let object = "checkout session \(session.id)"
+        let userID = try StripeEventHandler.user(
+            tx, metadataUser: session.userID, customer: session.customer, object: object)
+        if let customer = session.customer { try StripeCustomerStore.link(tx, userID: userID, customerID: customer) }
+        // A delayed payment method completes the session unpaid; `async_payment_succeeded` reports it paid later.
+        let paid = session.isPaid || context.event.type == .checkoutSessionAsyncPaymentSucceeded
+        guard session.mode == .payment, paid else {
+            return StripeEffect(changed: session.customer != nil)
+        }
+        let plan = try StripeEventHandler.plan(tx, code: session.plan, priceIDs: [], object: object)
+        let refs = [GrantRef.checkoutSession(session.id)] + [session.paymentIntent.map(GrantRef.paymentIntent)].compactMap { $0 }
+        try GrantStore.lockPayments(tx, refs: refs)
+        let purchasedAt = session.created.map(StripeEventHandler.date) ?? context.event.createdAt
+        try InvoiceStore.upsert(
+            tx,
+            Invoice(
+                provider: .stripe, providerInvoiceID: session.paymentIntent ?? session.id, userID: userID, plan: plan.code,
+                amount: session.amountTotal ?? 0, currency: (session.currency ?? "usd").uppercased(), status: .paid,
+                createdAt: purchasedAt))
+        let grant = NewGrant(
+            userID: userID, plan: plan.code, source: .stripe,
+            paymentKey: "stripe:payment:" + (session.paymentIntent ?? session.id),
+            kind: .duration(seconds: Int64(plan.periodDays) * 86_400), purchasedAt: purchasedAt, refs: refs)
+        guard try GrantStore.grant(tx, grant, cause: context.cause) != nil else { return .none }
+        return StripeEffect(
+            changed: true,
+            paid: PaidAmount(amount: session.amountTotal ?? 0, currency: (session.currency ?? "usd").uppercased()))
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import PGClient
+
+/// `invoice.paid` / `invoice.payment_succeeded` (one grant per invoice, whichever event arrives first) and
+/// `invoice.payment_failed` (a past-due grace grant while Stripe retries).
+enum StripeInvoiceHandling {
+    static func paid(_ tx: PGConnection, _ context: StripeEventHandler.Context, _ invoice: StripeInvoice) throws
+        -> StripeEffect
+    {
+        let object = "invoice \(invoice.id)"
+        let userID = try StripeEventHandler.user(
+            tx, metadataUser: invoice.userID, customer: invoice.customer, object: object, verify: false)
+        let plan = try StripeEventHandler.plan(tx, code: invoice.plan, priceIDs: invoice.priceIDs, object: object)
+        guard let periodEnd = invoice.linePeriodEnd ?? invoice.periodEnd else {
+            throw StripeProcessingError.missingPeriodEnd(invoice: invoice.id)
+        }
+        let periodStart = min(invoice.linePeriodStart ?? invoice.periodStart ?? periodEnd, periodEnd)
+        let refs = invoice.paymentRefs
+        try GrantStore.lockPayments(tx, refs: refs)
+        // The foreign keys of the invoice (when new) and of the grant stand in for a SELECT of the user.
+        return try StripeEventHandler.reportingUnknownUser(userID) {
+            try InvoiceStore.upsert(tx, StripeInvoiceRecord.make(invoice, userID: userID, plan: plan.code, status: .paid))
+            let grant = NewGrant(
+                userID: userID, plan: plan.code, source: .stripe, paymentKey: "stripe:invoice:" + invoice.id,
+                kind: .period(start: StripeEventHandler.date(periodStart), end: StripeEventHandler.date(periodEnd)),
+                purchasedAt: StripeEventHandler.date(invoice.created ?? periodStart),
+                subscriptionRef: invoice.subscription, refs: refs)
+            // nil: the other event type (or a retry) already granted this invoice.
+            guard try GrantStore.grant(tx, grant, cause: context.cause) != nil else { return .none }
+            return StripeEffect(
+                changed: true, paid: PaidAmount(amount: invoice.amountPaid, currency: invoice.currency.uppercased()))
+        }
+    }
+
+    static func failed(_ tx: PGConnection, _ context: StripeEventHandler.Context, _ invoice: StripeInvoice) throws
+        -> StripeEffect
+    {
+        let object = "invoice \(invoice.id)"
+        let userID = try StripeEventHandler.user(
+            tx, metadataUser: invoice.userID, customer: invoice.customer, object: object, verify: false)
+        let plan = try StripeEventHandler.plan(tx, code: invoice.plan, priceIDs: invoice.priceIDs, object: object)
+        // The foreign keys of the invoice (when new) and of the notification stand in for a SELECT of the user.
+        return try StripeEventHandler.reportingUnknownUser(userID) {
+            try InvoiceStore.upsert(tx, StripeInvoiceRecord.make(invoice, userID: userID, plan: plan.code, status: .pastDue))
+            // A failed renewal keeps access for the grace period from where the paid period ended (the failed
+            // invoice's period start). A subscription's first invoice never paid anything: no grace for it.
+            if let subscription = invoice.subscription, invoice.billingReason != "subscription_create",
+                let start = invoice.linePeriodStart ?? invoice.periodEnd, context.options.pastDueGrace > .zero
+            {
+                let begins = StripeEventHandler.date(start)
+                let grace = NewGrant(
+                    userID: userID, plan: plan.code, source: .stripe, paymentKey: "stripe:grace:" + invoice.id,
+                    kind: .period(start: begins, end: begins.addingTimeInterval(context.options.pastDueGrace.inSeconds)),
+                    grace: true, purchasedAt: begins, subscriptionRef: subscription)
+                try GrantStore.grant(tx, grace, cause: context.cause)
+            }
+            try NotificationOutbox.enqueue(
+                tx, eventKey: "stripe:" + context.event.id, effect: "payment_failed_notice", userID: userID,
+                message: "Your payment for \(plan.name) did not go through. Please update your card to keep access.")
+            return StripeEffect(changed: true)
+        }
+    }
+}
