@@ -3,15 +3,22 @@
 environment (DRILL_* variables, DATABASE_URL) and removes everything afterwards.
 
 Phases, all against three `telebot serve` instances sharing one database:
-  1. Stripe: invoice.paid deliveries (30 % duplicates), round-robin, concurrency 16; PostgreSQL restarted
-     (pg_ctl restart -m fast) and one instance SIGKILLed and started again during the run. A delivery that
-     does not get a 2xx is re-sent later with backoff, as Stripe would.
-  2. Telegram: Stars successful_payment updates (30 % duplicates: the same update again, or the same charge
-     in a new update), the same faults.
+  1. Stripe: invoice.paid deliveries mixed with reversals of some of those invoices: charge.refunded for ~10 %
+     (half with `invoice`, half in the current API's shape naming only `charge` + `payment_intent`, whose invoice
+     the server asks the stub's /v1/invoice_payments for), charge.dispute.created + charge.dispute.closed `lost`
+     for ~5 % and `won` for ~5 %; a few users lose every invoice. 30 % duplicates, random order (so a reversal
+     often arrives before its payment), round-robin, concurrency 16; PostgreSQL restarted (pg_ctl restart -m
+     fast) and one instance SIGKILLed and started again during the run. A delivery that does not get a 2xx is
+     re-sent later with backoff, as Stripe would.
+  2. Telegram: Stars successful_payment updates and refunded_payment updates for ~10 % of the charges (every
+     charge of a few users), 30 % duplicates (the same update again, or the same charge or refund in a new
+     update), random order, the same faults.
   3. SIGTERM under load: requests in flight when the signal arrives complete with 2xx, nothing but 503 among
      5xx, exit code 0. Deliveries it refused are re-sent to the other instances.
-Then the database is checked: every event applied exactly once, the expected entitlement expiry per user,
-nothing left `received` or `failed`. Python 3 standard library only.
+Then the database is checked: every event in the ledger once and processed, exactly one grant per payment made
+by that payment's event and in the state its reversals call for, no event audited twice for one grant, the
+expected entitlement per user (Stripe: latest period end over the live invoices; Stars: 7 days per live charge;
+`revoked` with none), nothing left `received` or `failed`. Python 3 standard library only.
 """
 
 import base64
@@ -29,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ENV = os.environ
@@ -60,7 +68,14 @@ STARS_PLAN = "boost_week"
 STARS_PLAN_DAYS = 7
 STARS_PRICE = 50
 UPDATE_BASE = 100_000_000
+REFUND_UPDATE_BASE = 150_000_000
 DUP_UPDATE_BASE = 200_000_000
+# Reversals, as fractions of the unique payments.
+STRIPE_REFUND_RATE = 0.10  # charge.refunded: half naming `invoice`, half only `charge` + `payment_intent`
+STRIPE_LOST_RATE = 0.05  # charge.dispute.created + charge.dispute.closed `lost`
+STRIPE_WON_RATE = 0.05  # charge.dispute.created + charge.dispute.closed `won`
+STARS_REFUND_RATE = 0.10  # refunded_payment
+REVERSED_USERS_PER = 50  # one user in 50 loses every payment (must read `revoked`)
 
 
 def rand_text(n):
@@ -124,6 +139,9 @@ def pg_restart():
 
 STUB_CALLS = collections.Counter()
 STUB_LOCK = threading.Lock()
+# payment intent -> invoice id, for the stub's GET /v1/invoice_payments (how the server finds the invoice of a
+# refund or dispute that names only the charge and its payment intent). Written before the deliveries start.
+INVOICE_OF_PAYMENT_INTENT = {}
 
 
 class StubHandler(BaseHTTPRequestHandler):
@@ -150,6 +168,14 @@ class StubHandler(BaseHTTPRequestHandler):
             else:
                 result = True
             body = {"ok": True, "result": result}
+        elif method == "invoice_payments":
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            payment_intent = (query.get("payment[payment_intent]") or [""])[0]
+            invoice = INVOICE_OF_PAYMENT_INTENT.get(payment_intent)
+            data = [] if invoice is None else [{
+                "id": "inpay_" + invoice, "object": "invoice_payment", "invoice": invoice, "is_default": True,
+                "status": "paid", "payment": {"type": "payment_intent", "payment_intent": payment_intent}}]
+            body = {"object": "list", "data": data, "has_more": False, "url": "/v1/invoice_payments"}
         else:
             body = {"id": "stub_1", "object": "stub", "url": "https://stripe.example/stub"}
         data = json.dumps(body).encode()
@@ -448,11 +474,11 @@ def fault_kill(instance):
 # Stripe
 
 
-def stripe_invoice_event(event_id, k, user, period_end, shape):
+def stripe_invoice_event(event_id, k, user, period_end, shape, invoice_id, payment_refs):
+    """payment_refs: (payment intent, charge) carried by the invoice object, or None."""
     period_start = period_end - 30 * 86400
     customer = "cus_drill_%d" % user
     subscription = "sub_drill_%d" % user
-    invoice_id = "in_drill_%s" % event_id[len("evt_drill_"):]
     created = int(time.time()) - 60
     line = {"id": "il_drill_%d" % k, "object": "line_item", "amount": 999, "currency": "usd",
             "period": {"start": period_start, "end": period_end}, "metadata": {}, "quantity": 1}
@@ -461,6 +487,8 @@ def stripe_invoice_event(event_id, k, user, period_end, shape):
                "hosted_invoice_url": "https://invoice.stripe.com/i/%s" % invoice_id,
                "period_start": period_start - 30 * 86400, "period_end": period_start, "metadata": {},
                "livemode": False, "billing_reason": "subscription_cycle"}
+    if payment_refs is not None:
+        invoice["payment_intent"], invoice["charge"] = payment_refs
     if shape == "classic":
         api_version = "2024-06-20"
         line["price"] = {"id": STRIPE_PRICE, "object": "price", "recurring": {"interval": "month"}}
@@ -481,29 +509,145 @@ def stripe_invoice_event(event_id, k, user, period_end, shape):
     return json.dumps(event, separators=(",", ":")).encode()
 
 
+def stripe_event(event_id, event_type, api_version, obj):
+    created = int(time.time()) - 30
+    event = {"id": event_id, "object": "event", "type": event_type, "created": created, "livemode": False,
+             "api_version": api_version, "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None},
+             "data": {"object": obj}}
+    return json.dumps(event, separators=(",", ":")).encode()
+
+
+def stripe_refund_event(event_id, user, invoice_id, payment_intent, charge, shape):
+    """charge.refunded, fully refunded. classic: the charge names its invoice; current (API 2025-03-31 on): only
+    the charge and its payment intent."""
+    obj = {"id": charge, "object": "charge", "amount": 999, "amount_captured": 999, "amount_refunded": 999,
+           "captured": True, "refunded": True, "currency": "usd", "customer": "cus_drill_%d" % user,
+           "payment_intent": payment_intent, "status": "succeeded", "metadata": {}, "livemode": False}
+    if shape == "classic":
+        obj["invoice"] = invoice_id
+        return stripe_event(event_id, "charge.refunded", "2024-06-20", obj)
+    return stripe_event(event_id, "charge.refunded", "2025-03-31.basil", obj)
+
+
+def stripe_dispute_event(event_id, event_type, dispute_id, payment_intent, charge, status):
+    obj = {"id": dispute_id, "object": "dispute", "amount": 999, "currency": "usd", "charge": charge,
+           "payment_intent": payment_intent, "reason": "fraudulent", "status": status, "livemode": False,
+           "metadata": {}}
+    return stripe_event(event_id, event_type, "2025-03-31.basil", obj)
+
+
+FATES = ("refund_classic", "refund_current", "dispute_lost", "dispute_won")
+# The grant state each fate leaves (None: no reversal).
+FATE_STATE = {None: "active", "refund_classic": "refunded", "refund_current": "refunded",
+              "dispute_lost": "charged_back", "dispute_won": "active"}
+
+
 class StripeSet:
     """Unique invoice.paid events, each for one of STRIPE_USERS users (by customer id, plan by price id), each
-    with its own period end; the expected expiry of a user is the latest period end of its events."""
+    with its own period end, and the refund and dispute events of some of those invoices (their fate). The expected
+    expiry of a user is the latest period end of its live invoices (not refunded, no dispute lost)."""
 
     def __init__(self):
         self.base = int(time.time()) + 40 * 86400
         self.bodies = {}
-        self.expected = {}
+        self.invoices = {}  # invoice id -> (user, period end, fate, invoice.paid event id)
+        self.events = collections.Counter()  # event kind -> unique events
+        self.reversed_users = set()  # users whose every invoice is reversed
         self.next_k = 0
+        self.lock = threading.Lock()
+
+    def _invoice(self, k, tag, user, fate):
+        suffix = "%s%06d" % (tag, k)
+        event_id = "evt_drill_" + suffix
+        invoice_id = "in_drill_" + suffix
+        payment_intent, charge = "pi_drill_" + suffix, "ch_drill_" + suffix
+        period_end = self.base + k * 61
+        # An invoice refunded through a charge that names it carries no payment ids (the refund can only find it by
+        # `in:`); every other invoice carries its payment intent and charge, as refunds and disputes name those.
+        refs = None if fate == "refund_classic" else (payment_intent, charge)
+        self.bodies[event_id] = stripe_invoice_event(event_id, k, user, period_end,
+                                                     "classic" if k % 2 == 0 else "current", invoice_id, refs)
+        self.invoices[invoice_id] = (user, period_end, fate, event_id)
+        self.events["invoice.paid"] += 1
+        INVOICE_OF_PAYMENT_INTENT[payment_intent] = invoice_id
+        ids = [event_id]
+        if fate in ("refund_classic", "refund_current"):
+            shape = fate.split("_")[1]
+            rid = "evt_drill_%s_refund" % suffix
+            self.bodies[rid] = stripe_refund_event(rid, user, invoice_id, payment_intent, charge, shape)
+            self.events["charge.refunded (%s)" % shape] += 1
+            ids.append(rid)
+        elif fate in ("dispute_lost", "dispute_won"):
+            dispute = "dp_drill_" + suffix
+            opened, closed = "evt_drill_%s_dispute_created" % suffix, "evt_drill_%s_dispute_closed" % suffix
+            self.bodies[opened] = stripe_dispute_event(opened, "charge.dispute.created", dispute, payment_intent,
+                                                       charge, "needs_response")
+            self.bodies[closed] = stripe_dispute_event(closed, "charge.dispute.closed", dispute, payment_intent,
+                                                       charge, fate.split("_")[1])
+            self.events["dispute %s (created + closed)" % fate.split("_")[1]] += 2
+            ids += [opened, closed]
+        return ids
+
+    def make_with_reversals(self, n, tag, rng):
+        """n invoices for users k % STRIPE_USERS; one user in REVERSED_USERS_PER loses every invoice (refunded or
+        dispute lost), then others are picked at random up to the refund and dispute rates. Returns every event id
+        (invoices and reversals)."""
+        ks = list(range(self.next_k, self.next_k + n))
+        self.next_k += n
+        user_of = {k: k % STRIPE_USERS for k in ks}
+        users = sorted(set(user_of.values()))
+        self.reversed_users = set(rng.sample(users, max(1, len(users) // REVERSED_USERS_PER)))
+        fate = {}
+        cycle = ("refund_classic", "refund_current", "dispute_lost")
+        for i, k in enumerate(k for k in ks if user_of[k] in self.reversed_users):
+            fate[k] = cycle[i % len(cycle)]
+        want = {"refund": round(n * STRIPE_REFUND_RATE), "dispute_lost": round(n * STRIPE_LOST_RATE),
+                "dispute_won": round(n * STRIPE_WON_RATE)}
+        used = collections.Counter(fate.values())
+        used["refund"] = used["refund_classic"] + used["refund_current"]
+        rest = [k for k in ks if k not in fate]
+        rng.shuffle(rest)
+        pos = 0
+        for kind in ("refund", "dispute_lost", "dispute_won"):
+            for _ in range(max(0, want[kind] - used[kind])):
+                if pos >= len(rest):
+                    break
+                k = rest[pos]
+                pos += 1
+                if kind == "refund":
+                    fate[k] = "refund_classic" if used["refund_classic"] <= used["refund_current"] else "refund_current"
+                    used[fate[k]] += 1
+                else:
+                    fate[k] = kind
+        ids = []
+        for k in ks:
+            ids += self._invoice(k, tag, user_of[k], fate.get(k))
+        return ids
 
     def make(self, n, tag):
+        """n more invoice.paid events, no reversals, for users that keep access (thread-safe)."""
         ids = []
-        for _ in range(n):
-            k = self.next_k
-            self.next_k += 1
-            user = k % STRIPE_USERS
-            period_end = self.base + k * 61
-            event_id = "evt_drill_%s%06d" % (tag, k)
-            self.bodies[event_id] = stripe_invoice_event(event_id, k, user, period_end,
-                                                         "classic" if k % 2 == 0 else "current")
-            self.expected[user] = max(self.expected.get(user, 0), period_end)
-            ids.append(event_id)
+        with self.lock:
+            for _ in range(n):
+                k = self.next_k
+                self.next_k += 1
+                user = k % STRIPE_USERS
+                while user in self.reversed_users:
+                    user = (user + 1) % STRIPE_USERS
+                ids += self._invoice(k, tag, user, None)
         return ids
+
+    def fates(self):
+        return collections.Counter(f for _, _, f, _ in self.invoices.values() if f is not None)
+
+    def expected(self):
+        """user -> ("active", latest live period end) or ("revoked", None)."""
+        live, users = {}, set()
+        for user, period_end, fate, _ in self.invoices.values():
+            users.add(user)
+            if FATE_STATE[fate] == "active":
+                live[user] = max(live.get(user, 0), period_end)
+        return {u: ("active", live[u]) if u in live else ("revoked", None) for u in users}
 
 
 def with_duplicates(unique_keys, total, rng):
@@ -581,53 +725,104 @@ def stars_payload(plan, telegram_user_id):
     return message + ":" + tag
 
 
-def stars_update(update_id, message_id, user, charge_id):
+def stars_message(update_id, message_id, user, content_key, content):
     tg = STARS_TG_BASE + user
     update = {"update_id": update_id, "message": {
         "message_id": message_id, "date": int(time.time()),
         "from": {"id": tg, "is_bot": False, "first_name": "Stars", "last_name": "Drill %d" % user,
                  "username": "stars_drill_%d" % user, "language_code": "en"},
         "chat": {"id": tg, "type": "private", "first_name": "Stars", "username": "stars_drill_%d" % user},
-        "successful_payment": {"currency": "XTR", "total_amount": STARS_PRICE,
-                               "invoice_payload": stars_payload(STARS_PLAN, tg),
-                               "telegram_payment_charge_id": charge_id, "provider_payment_charge_id": ""}}}
+        content_key: content}}
     return json.dumps(update, separators=(",", ":")).encode()
 
 
+def stars_update(update_id, message_id, user, charge_id, payload):
+    return stars_message(update_id, message_id, user, "successful_payment", {
+        "currency": "XTR", "total_amount": STARS_PRICE, "invoice_payload": payload,
+        "telegram_payment_charge_id": charge_id, "provider_payment_charge_id": ""})
+
+
+def stars_refund_update(update_id, message_id, user, charge_id, payload):
+    return stars_message(update_id, message_id, user, "refunded_payment", {
+        "currency": "XTR", "total_amount": STARS_PRICE, "invoice_payload": payload,
+        "telegram_payment_charge_id": charge_id})
+
+
+class TelegramSet:
+    """What telegram_deliveries sent: unique charges, which of them were refunded, update ids."""
+
+    def __init__(self):
+        self.charges = {}  # charge id -> (user, refunded)
+        self.update_ids = set()
+        self.reversed_users = set()
+        self.new_updates = 0
+        self.deliveries = []
+
+    @property
+    def unique(self):
+        return len(self.charges)
+
+    @property
+    def refunded(self):
+        return sum(1 for _, r in self.charges.values() if r)
+
+    def expected(self):
+        """user -> live charges (0: every charge refunded, the user must read `revoked`)."""
+        live = collections.Counter()
+        for user, refunded in self.charges.values():
+            live[user] += 0 if refunded else 1
+        return live
+
+
 def telegram_deliveries(total, rng):
-    """Unique charges (each in its own update) plus duplicates: half the same update again, half the same charge
-    in a new update (a new update_id). Returns (deliveries, bodies, expected charges per user, update ids)."""
-    unique = max(1, round(total / (1 + DUP_RATE)))
+    """Unique charges (each in its own update) and refunded_payment updates (each in an update of its own) for ~10 %
+    of them (every charge of one user in REVERSED_USERS_PER), in random order, plus duplicates: half the same update
+    again, half the same charge or refund in a new update (a new update_id)."""
+    tset = TelegramSet()
+    unique_events = max(1, round(total / (1 + DUP_RATE)))
+    unique = max(1, round(unique_events / (1 + STARS_REFUND_RATE)))
+    user_of = {k: k % STARS_USERS for k in range(unique)}
+    users = sorted(set(user_of.values()))
+    tset.reversed_users = set(rng.sample(users, max(1, len(users) // REVERSED_USERS_PER)))
+    refunded = {k for k in range(unique) if user_of[k] in tset.reversed_users}
+    rest = [k for k in range(unique) if k not in refunded]
+    rng.shuffle(rest)
+    refunded |= set(rest[:max(0, round(unique * STARS_REFUND_RATE) - len(refunded))])
     bodies = {}
-    per_user = collections.Counter()
-    charge_of = {}
+    event_of = {}  # key -> (kind, user, charge, payload)
     keys = []
     for k in range(unique):
-        user = k % STARS_USERS
+        user = user_of[k]
         charge = "stxdrill%07d" % k
+        payload = stars_payload(STARS_PLAN, STARS_TG_BASE + user)
         key = "u%d" % (UPDATE_BASE + k)
-        bodies[key] = stars_update(UPDATE_BASE + k, k + 1, user, charge)
-        charge_of[key] = (user, charge, k)
-        per_user[user] += 1
+        bodies[key] = stars_update(UPDATE_BASE + k, k + 1, user, charge, payload)
+        event_of[key] = ("payment", user, charge, payload)
         keys.append(key)
+        tset.charges[charge] = (user, k in refunded)
+        if k in refunded:
+            key = "u%d" % (REFUND_UPDATE_BASE + k)
+            bodies[key] = stars_refund_update(REFUND_UPDATE_BASE + k, 500_000 + k, user, charge, payload)
+            event_of[key] = ("refund", user, charge, payload)
+            keys.append(key)
     seq = with_duplicates(keys, total, rng)
-    # Turn every second duplicate into "same charge, new update".
+    # Turn every second duplicate into "same charge (or refund), new update".
     seen = set()
-    new_updates = 0
     for i, key in enumerate(seq):
         if key in seen:
             if rng.random() < 0.5:
-                user, charge, k = charge_of[key]
+                kind, user, charge, payload = event_of[key]
                 update_id = DUP_UPDATE_BASE + i
                 new_key = "u%d" % update_id
-                bodies[new_key] = stars_update(update_id, 1_000_000 + i, user, charge)
+                make = stars_update if kind == "payment" else stars_refund_update
+                bodies[new_key] = make(update_id, 1_000_000 + i, user, charge, payload)
                 seq[i] = new_key
-                new_updates += 1
+                tset.new_updates += 1
         else:
             seen.add(key)
-    deliveries = [Delivery(i, key, bodies[key]) for i, key in enumerate(seq)]
-    update_ids = {int(key[1:]) for key in bodies}
-    return deliveries, unique, per_user, update_ids, new_updates
+    tset.deliveries = [Delivery(i, key, bodies[key]) for i, key in enumerate(seq)]
+    tset.update_ids = {int(key[1:]) for key in bodies}
+    return tset
 
 
 def telegram_request(d):
@@ -778,6 +973,50 @@ def wait_for_retries(timeout):
         time.sleep(1)
 
 
+def grant_rows(where):
+    """payment_key -> (state, payment_event_id, event id of that ledger row) of the grants matching `where`."""
+    rows = psql("""
+        SELECT g.payment_key, g.state, coalesce(g.payment_event_id, 0), coalesce(p.event_id, '')
+        FROM entitlement_grants g LEFT JOIN payment_events p ON p.id = g.payment_event_id
+        WHERE %s""" % where)
+    out = collections.defaultdict(list)
+    for r in rows:
+        key, state, row_id, event_id = r.split("|", 3)
+        out[key].append((state, int(row_id), event_id))
+    return out
+
+
+def check_grants_made(checks, label, got, want):
+    """One grant per payment: `want` is payment_key -> the event id that made it."""
+    rows = sum(len(v) for v in got.values())
+    distinct_events = len({row_id for v in got.values() for _, row_id, _ in v if row_id})
+    missing = sorted(set(want) - set(got))
+    unexpected = sorted(set(got) - set(want))
+    twice = sorted(k for k, v in got.items() if len(v) > 1)
+    wrong_event = sorted(k for k, v in got.items() if k in want and any(e != want[k] for _, _, e in v))
+    checks.check("%s: exactly one grant per unique payment, made by its payment event" % label,
+                 rows == len(want) and distinct_events == len(want) and not missing and not unexpected
+                 and not twice and not wrong_event,
+                 "grants %d (distinct payment_event_id %d), want %d; missing %d, unexpected %d, twice %d, "
+                 "made by another event %d%s" % (
+                     rows, distinct_events, len(want), len(missing), len(unexpected), len(twice), len(wrong_event),
+                     ("; e.g. %s" % (missing or unexpected or twice or wrong_event)[:3])
+                     if missing or unexpected or twice or wrong_event else ""))
+    return rows, distinct_events
+
+
+def check_grant_states(checks, label, got, want_state):
+    """Each grant in the state its payment's reversals call for: `want_state` is payment_key -> state."""
+    wrong = [(k, [s for s, _, _ in got.get(k, [])], want) for k, want in sorted(want_state.items())
+             if [s for s, _, _ in got.get(k, [])] != [want]]
+    states = collections.Counter(s for v in got.values() for s, _, _ in v)
+    checks.check("%s: every grant in the state its refunds and disputes call for" % label, not wrong,
+                 "states %s%s" % (fmt_counter(states),
+                                  ("; wrong (payment key, state, want): %s (%d in all)" % (wrong[:3], len(wrong)))
+                                  if wrong else ""))
+    return states
+
+
 def check_stripe(checks, stripe_set):
     unique = len(stripe_set.bodies)
     rows = psql("SELECT event_id, status, attempts FROM payment_events WHERE provider = 'stripe'")
@@ -792,54 +1031,74 @@ def check_stripe(checks, stripe_set):
                     (" (e.g. %s)" % sorted(missing)[:3]) if missing else ""))
     checks.check("stripe: every ledger row processed", statuses.get("processed", 0) == unique,
                  "statuses %s" % dict(statuses))
+    invoices = stripe_set.invoices
+    got = grant_rows("g.source = 'stripe'")
+    grants, distinct = check_grants_made(
+        checks, "stripe", got, {"stripe:invoice:" + inv: ev for inv, (_, _, _, ev) in invoices.items()})
+    states = check_grant_states(checks, "stripe", got, {
+        "stripe:invoice:" + inv: FATE_STATE[fate] for inv, (_, _, fate, _) in invoices.items()})
     line = psql_value("""
-        SELECT count(*), count(DISTINCT c.payment_event_id) FROM entitlement_changes c
-        JOIN payment_events p ON p.id = c.payment_event_id WHERE p.provider = 'stripe'""")
-    changes, distinct = (int(x) for x in line.split("|"))
-    checks.check("stripe: each event applied exactly once (one entitlement change per event)",
-                 changes == unique and distinct == unique,
-                 "entitlement_changes %d, distinct events %d, want %d" % (changes, distinct, unique))
-    line = psql_value("SELECT count(*), count(*) FILTER (WHERE status = 'paid') FROM invoices WHERE provider = 'stripe'")
-    invoices, paid = (int(x) for x in line.split("|"))
-    checks.check("stripe: one paid invoice per event", invoices == unique and paid == unique,
-                 "invoices %d (paid %d), want %d" % (invoices, paid, unique))
+        SELECT count(*), count(*) FILTER (WHERE status = 'paid'), count(*) FILTER (WHERE status = 'refunded')
+        FROM invoices WHERE provider = 'stripe'""")
+    invoice_rows, paid, refunded_rows = (int(x) for x in line.split("|"))
+    checks.check("stripe: one invoice row per paid invoice", invoice_rows == len(invoices),
+                 "invoices %d (paid %d, refunded %d), want %d" % (invoice_rows, paid, refunded_rows, len(invoices)))
     rows = psql("""
         SELECT u.telegram_user_id - %d, e.status, extract(epoch FROM e.expires_at)::bigint
         FROM user_entitlements e JOIN users u ON u.id = e.user_id
         WHERE e.plan = '%s' AND u.telegram_user_id BETWEEN %d AND %d""" % (
         STRIPE_TG_BASE, STRIPE_PLAN, STRIPE_TG_BASE, STRIPE_TG_BASE + STRIPE_USERS - 1))
-    got = {int(r.split("|")[0]): (r.split("|")[1], int(r.split("|")[2])) for r in rows}
-    wrong = [(u, got.get(u), exp) for u, exp in sorted(stripe_set.expected.items())
-             if got.get(u) != ("active", exp)]
-    checks.check("stripe: entitlement expiry = latest paid period end, per user",
-                 not wrong and len(got) == len(stripe_set.expected),
-                 "%d users match%s" % (len(stripe_set.expected) - len(wrong),
-                                       ("; wrong: %s" % wrong[:3]) if wrong else ""))
-    return {"rows": len(ids), "statuses": dict(statuses), "changes": changes, "invoices": invoices,
-            "rows_retried": retried_rows}
+    got_users = {int(r.split("|")[0]): (r.split("|")[1], int(r.split("|")[2])) for r in rows}
+    expected = stripe_set.expected()
+    wrong = [(u, got_users.get(u), exp) for u, exp in sorted(expected.items())
+             if got_users.get(u) is None or got_users[u][0] != exp[0]
+             or (exp[0] == "active" and got_users[u][1] != exp[1])]
+    revoked = sum(1 for st, _ in expected.values() if st == "revoked")
+    checks.check("stripe: entitlement expiry = latest period end of the live invoices, per user; revoked with none",
+                 not wrong and len(got_users) == len(expected),
+                 "%d users match (%d revoked)%s" % (len(expected) - len(wrong), revoked,
+                                                    ("; wrong (user, got, want): %s" % wrong[:3]) if wrong else ""))
+    return {"rows": len(ids), "statuses": dict(statuses), "grants": grants, "grant_states": states,
+            "invoices": invoice_rows, "invoices_paid": paid, "invoices_refunded": refunded_rows,
+            "rows_retried": retried_rows, "revoked_users": revoked}
 
 
-def check_telegram(checks, unique, per_user, update_ids):
-    rows = psql("SELECT status, count(*) FROM payment_events WHERE provider = 'telegram_stars' GROUP BY 1")
-    statuses = {r.split("|")[0]: int(r.split("|")[1]) for r in rows}
+def check_telegram(checks, tset):
+    unique = tset.unique
+    refunds = tset.refunded
+    rows = psql("""
+        SELECT event_type, status, count(*), count(DISTINCT event_id) FILTER (
+            WHERE event_id LIKE 'stxdrill%' OR event_id LIKE 'refund:stxdrill%')
+        FROM payment_events WHERE provider = 'telegram_stars' GROUP BY 1, 2""")
+    statuses = collections.Counter()
+    by_type = collections.Counter()
+    distinct = collections.Counter()
+    for r in rows:
+        event_type, status, n, d = r.split("|")
+        statuses[status] += int(n)
+        by_type[event_type] += int(n)
+        distinct[event_type] += int(d)
     total = sum(statuses.values())
-    distinct = int(psql_value("SELECT count(DISTINCT event_id) FROM payment_events WHERE provider = 'telegram_stars' "
-                              "AND event_id LIKE 'stxdrill%'"))
-    checks.check("telegram: one Stars ledger row per unique charge", total == unique and distinct == unique,
-                 "rows %d (distinct charges %d), want %d" % (total, distinct, unique))
-    checks.check("telegram: every Stars ledger row processed", statuses.get("processed", 0) == unique,
-                 "statuses %s" % statuses)
+    checks.check("telegram: one Stars ledger row per unique charge and per refund",
+                 by_type["successful_payment"] == unique and distinct["successful_payment"] == unique
+                 and by_type["refunded_payment"] == refunds and distinct["refunded_payment"] == refunds
+                 and total == unique + refunds,
+                 "rows %s, want successful_payment %d, refunded_payment %d" % (fmt_counter(by_type), unique, refunds))
+    checks.check("telegram: every Stars ledger row processed", statuses.get("processed", 0) == total,
+                 "statuses %s" % dict(statuses))
+    got = grant_rows("g.source = 'telegram_stars'")
+    grants, distinct_grants = check_grants_made(checks, "telegram", got, {"stars:" + c: c for c in tset.charges})
+    states = check_grant_states(checks, "telegram", got, {
+        "stars:" + c: ("refunded" if r else "active") for c, (_, r) in tset.charges.items()})
     line = psql_value("""
-        SELECT count(*), count(DISTINCT c.payment_event_id) FROM entitlement_changes c
-        JOIN payment_events p ON p.id = c.payment_event_id WHERE p.provider = 'telegram_stars'""")
-    changes, distinct_changes = (int(x) for x in line.split("|"))
-    checks.check("telegram: each charge extended the entitlement exactly once",
-                 changes == unique and distinct_changes == unique,
-                 "entitlement_changes %d (distinct charges %d), want %d" % (changes, distinct_changes, unique))
-    line = psql_value("SELECT count(*), coalesce(sum(amount), 0) FROM invoices WHERE provider = 'telegram_stars'")
-    invoices, stars = (int(x) for x in line.split("|"))
+        SELECT count(*), coalesce(sum(amount), 0), count(*) FILTER (WHERE status = 'paid'),
+               count(*) FILTER (WHERE status = 'refunded')
+        FROM invoices WHERE provider = 'telegram_stars'""")
+    invoices, stars, paid, refunded_rows = (int(x) for x in line.split("|"))
     checks.check("telegram: one invoice per charge", invoices == unique and stars == unique * STARS_PRICE,
-                 "invoices %d, %d Stars, want %d and %d" % (invoices, stars, unique, unique * STARS_PRICE))
+                 "invoices %d (paid %d, refunded %d), %d Stars, want %d and %d"
+                 % (invoices, paid, refunded_rows, stars, unique, unique * STARS_PRICE))
+    update_ids = tset.update_ids
     lo, hi = min(update_ids), max(update_ids)
     got_updates = int(psql_value("SELECT count(*) FROM telegram_updates WHERE update_id BETWEEN %d AND %d" % (lo, hi)))
     checks.check("telegram: one telegram_updates row per distinct update_id", got_updates == len(update_ids),
@@ -850,15 +1109,68 @@ def check_telegram(checks, unique, per_user, update_ids):
         FROM user_entitlements e JOIN users u ON u.id = e.user_id
         WHERE e.plan = '%s' AND u.telegram_user_id BETWEEN %d AND %d""" % (
         STARS_TG_BASE, STARS_PLAN, STARS_TG_BASE, STARS_TG_BASE + STARS_USERS - 1))
-    got = {int(r.split("|")[0]): (r.split("|")[1], float(r.split("|")[2])) for r in rows}
-    wrong = [(u, got.get(u), n * STARS_PLAN_DAYS) for u, n in sorted(per_user.items())
-             if got.get(u) is None or got[u][0] != "active"
-             or abs(got[u][1] - n * STARS_PLAN_DAYS * 86400) > 0.001]
-    checks.check("telegram: entitlement length = charges x %d days, per user" % STARS_PLAN_DAYS,
-                 not wrong and len(got) == len(per_user),
-                 "%d users match%s" % (len(per_user) - len(wrong),
-                                       ("; wrong (user, (status, seconds), want days): %s" % wrong[:3]) if wrong else ""))
-    return {"rows": total, "statuses": statuses, "changes": changes, "invoices": invoices, "updates": got_updates}
+    got_users = {int(r.split("|")[0]): (r.split("|")[1], float(r.split("|")[2])) for r in rows}
+    per_user = tset.expected()
+    wrong = [(u, got_users.get(u), n * STARS_PLAN_DAYS) for u, n in sorted(per_user.items())
+             if got_users.get(u) is None
+             or (n == 0 and got_users[u][0] != "revoked")
+             or (n > 0 and (got_users[u][0] != "active"
+                            or abs(got_users[u][1] - n * STARS_PLAN_DAYS * 86400) > 0.001))]
+    revoked = sum(1 for n in per_user.values() if n == 0)
+    checks.check("telegram: entitlement length = live (unrefunded) charges x %d days, per user; revoked with none"
+                 % STARS_PLAN_DAYS,
+                 not wrong and len(got_users) == len(per_user),
+                 "%d users match (%d revoked)%s" % (
+                     len(per_user) - len(wrong), revoked,
+                     ("; wrong (user, (status, seconds), want days): %s" % wrong[:3]) if wrong else ""))
+    return {"rows": total, "statuses": dict(statuses), "grants": grants, "grant_states": states,
+            "invoices": invoices, "invoices_paid": paid, "invoices_refunded": refunded_rows, "updates": got_updates,
+            "revoked_users": revoked}
+
+
+def check_grants_and_audit(checks, stripe_set, tset):
+    """Grant states over both providers, and the audit (entitlement_changes): no event recorded twice for one grant,
+    and each (user, plan)'s audit rows chain (each row's before = the previous row's after; the last after = the
+    read model)."""
+    fates = stripe_set.fates()
+    want_refunded = fates["refund_classic"] + fates["refund_current"] + tset.refunded
+    want_lost = fates["dispute_lost"]
+    states = collections.Counter()
+    for r in psql("SELECT state, count(*) FROM entitlement_grants GROUP BY 1"):
+        states[r.split("|")[0]] = int(r.split("|")[1])
+    checks.check("grants: refunded = refunded invoices + refunded Stars charges; charged_back = lost disputes; "
+                 "none left disputed",
+                 states["refunded"] == want_refunded and states["charged_back"] == want_lost
+                 and states["disputed"] == 0,
+                 "refunded %d (want %d + %d), charged_back %d (want %d), disputed %d (want 0); all: %s"
+                 % (states["refunded"], want_refunded - tset.refunded, tset.refunded, states["charged_back"],
+                    want_lost, states["disputed"], fmt_counter(states)))
+    dup_rows = psql("""
+        SELECT payment_event_id, grant_id, count(*) FROM entitlement_changes
+        WHERE payment_event_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1 ORDER BY 1, 2 LIMIT 5""")
+    changes = {}
+    for r in psql("""
+            SELECT p.provider, count(*), count(DISTINCT c.payment_event_id), count(c.grant_id)
+            FROM entitlement_changes c JOIN payment_events p ON p.id = c.payment_event_id GROUP BY 1"""):
+        provider, n, events, with_grant = r.split("|")
+        changes[provider] = (int(n), int(events), int(with_grant))
+    checks.check("audit: no event recorded twice for the same grant in entitlement_changes", not dup_rows,
+                 "(payment_event_id, grant_id, rows): %s" % (dup_rows or "none"))
+    broken = psql("""
+        WITH c AS (
+            SELECT c.entitlement_id, c.id, c.before_status, c.before_expires_at, c.after_status, c.after_expires_at,
+                   lag(c.after_status) OVER w AS prev_status, lag(c.after_expires_at) OVER w AS prev_expires,
+                   row_number() OVER w AS n, count(*) OVER (PARTITION BY c.entitlement_id) AS total
+            FROM entitlement_changes c WINDOW w AS (PARTITION BY c.entitlement_id ORDER BY c.id))
+        SELECT c.entitlement_id, c.id FROM c JOIN user_entitlements e ON e.id = c.entitlement_id
+        WHERE (c.n > 1 AND (c.before_status IS DISTINCT FROM c.prev_status
+                            OR c.before_expires_at IS DISTINCT FROM c.prev_expires))
+           OR (c.n = c.total AND (c.after_status IS DISTINCT FROM e.status
+                                  OR c.after_expires_at IS DISTINCT FROM e.expires_at))
+        ORDER BY 1, 2 LIMIT 5""")
+    checks.check("audit: entitlement_changes chain per entitlement and end at user_entitlements", not broken,
+                 "(entitlement_id, change id) breaking the chain: %s" % (broken or "none"))
+    return changes, states
 
 
 def scan_logs(instances):
@@ -912,11 +1224,17 @@ def main():
 
         # 1. Stripe ------------------------------------------------------------------------------------------
         stripe_set = StripeSet()
-        unique = max(1, round(EVENTS / (1 + DUP_RATE)))
-        ids = stripe_set.make(unique, "s")
-        seq = with_duplicates(ids, EVENTS, rng)
+        # Deliveries stay EVENTS in all: each invoice comes with ~0.3 reversal events on average.
+        unique_events = max(1, round(EVENTS / (1 + DUP_RATE)))
+        n_invoices = max(1, round(unique_events / (1 + STRIPE_REFUND_RATE + 2 * (STRIPE_LOST_RATE + STRIPE_WON_RATE))))
+        ids = stripe_set.make_with_reversals(n_invoices, "s", rng)
+        unique = len(ids)
+        seq = with_duplicates(ids, max(EVENTS, unique), rng)
         deliveries = [Delivery(i, key, None) for i, key in enumerate(seq)]
-        say("stripe: %d deliveries, %d unique events, %d duplicates" % (len(seq), unique, len(seq) - unique))
+        sfates = stripe_set.fates()
+        say("stripe: %d deliveries, %d unique events (%s), %d duplicates; %d invoices: %s; %d users lose every "
+            "invoice" % (len(seq), unique, fmt_counter(stripe_set.events), len(seq) - unique, n_invoices,
+                         fmt_counter(sfates), len(stripe_set.reversed_users)))
         engine = Engine("stripe", deliveries, stripe_request(stripe_set), all_ports, CONCURRENCY, PHASE_TIMEOUT)
         faults = []
         elapsed = run_with_faults(engine, [
@@ -932,8 +1250,14 @@ def main():
                      "; ".join(engine.violations[:5]) + (" (+%d more)" % (len(engine.violations) - 5)
                                                          if len(engine.violations) > 5 else ""))
         summary.append(("Stripe webhooks", [
-            "deliveries %d = %d unique event ids + %d duplicates (%d users, invoice.paid, both API shapes)"
+            "deliveries %d = %d unique event ids + %d duplicates (%d users, both API shapes, random order)"
             % (len(seq), unique, len(seq) - unique, STRIPE_USERS),
+            "unique events: %s" % fmt_counter(stripe_set.events),
+            "%d invoices: %d refunded (%d classic, %d current API), %d disputes lost, %d disputes won, %d untouched; "
+            "%d users lose every invoice"
+            % (n_invoices, sfates["refund_classic"] + sfates["refund_current"], sfates["refund_classic"],
+               sfates["refund_current"], sfates["dispute_lost"], sfates["dispute_won"],
+               n_invoices - sum(sfates.values()), len(stripe_set.reversed_users)),
             "HTTP attempts %d, re-sent %d (max %d attempts for one delivery), %.1fs, %.0f attempts/s"
             % (engine.sent, engine.retries, engine.max_attempts, elapsed, engine.sent / max(elapsed, 0.001)),
             "failed attempts: %s" % fmt_counter(engine.errors),
@@ -941,9 +1265,12 @@ def main():
         ] + ["fault: %s: %s" % (label, detail) for label, ok, detail in faults]))
 
         # 2. Telegram ----------------------------------------------------------------------------------------
-        tdeliveries, tunique, per_user, update_ids, new_updates = telegram_deliveries(EVENTS, rng)
-        say("telegram: %d deliveries, %d unique charges, %d duplicates (%d as new updates)"
-            % (len(tdeliveries), tunique, len(tdeliveries) - tunique, new_updates))
+        tset = telegram_deliveries(EVENTS, rng)
+        tdeliveries, tunique, new_updates = tset.deliveries, tset.unique, tset.new_updates
+        tunique_events = tunique + tset.refunded
+        say("telegram: %d deliveries, %d unique charges + %d refunds (%d users lose every charge), %d duplicates "
+            "(%d as new updates)" % (len(tdeliveries), tunique, tset.refunded, len(tset.reversed_users),
+                                     len(tdeliveries) - tunique_events, new_updates))
         tengine = Engine("telegram", tdeliveries, telegram_request, all_ports, CONCURRENCY, PHASE_TIMEOUT)
         tfaults = []
         telapsed = run_with_faults(tengine, [
@@ -957,9 +1284,12 @@ def main():
                      "%d undelivered" % len(tengine.undelivered))
         checks.check("telegram: no 5xx but 503, no 4xx", not tengine.violations, "; ".join(tengine.violations[:5]))
         summary.append(("Telegram Stars webhooks", [
-            "deliveries %d = %d unique charges + %d duplicates (%d same update, %d same charge in a new update), "
-            "%d users, plan %s" % (len(tdeliveries), tunique, len(tdeliveries) - tunique,
-                                   len(tdeliveries) - tunique - new_updates, new_updates, STARS_USERS, STARS_PLAN),
+            "deliveries %d = %d unique charges + %d refunds + %d duplicates (%d same update, %d same charge or "
+            "refund in a new update), %d users, plan %s, random order"
+            % (len(tdeliveries), tunique, tset.refunded, len(tdeliveries) - tunique_events,
+               len(tdeliveries) - tunique_events - new_updates, new_updates, STARS_USERS, STARS_PLAN),
+            "%d charges refunded (refunded_payment), %d users lose every charge"
+            % (tset.refunded, len(tset.reversed_users)),
             "HTTP attempts %d, re-sent %d (max %d attempts for one delivery), %.1fs, %.0f attempts/s"
             % (tengine.sent, tengine.retries, tengine.max_attempts, telapsed, tengine.sent / max(telapsed, 0.001)),
             "failed attempts: %s" % fmt_counter(tengine.errors),
@@ -998,16 +1328,25 @@ def main():
         checks.check("ledger: nothing left received or failed", not pending,
                      "at the end of sending: %s; after %.0fs: %s" % (first or "none", waited, pending or "none"))
         stripe_db = check_stripe(checks, stripe_set)
-        tele_db = check_telegram(checks, tunique, per_user, update_ids)
+        tele_db = check_telegram(checks, tset)
+        changes, grant_states = check_grants_and_audit(checks, stripe_set, tset)
         dead = int(psql_value("SELECT count(*) FROM payment_events WHERE status = 'dead'"))
         checks.check("ledger: no dead events", dead == 0, "%d dead" % dead)
         summary.append(("Database", [
-            "stripe ledger rows %d for %d unique ids (%s), %d needed the retry worker; entitlement changes %d; "
-            "invoices %d" % (stripe_db["rows"], len(stripe_set.bodies), fmt_counter(stripe_db["statuses"]),
-                             stripe_db["rows_retried"], stripe_db["changes"], stripe_db["invoices"]),
-            "stars ledger rows %d for %d unique charges (%s); entitlement changes %d; invoices %d; "
-            "telegram_updates %d" % (tele_db["rows"], tunique, fmt_counter(tele_db["statuses"]), tele_db["changes"],
-                                     tele_db["invoices"], tele_db["updates"]),
+            "stripe ledger rows %d for %d unique ids (%s), %d needed the retry worker; grants %d (%s); "
+            "users revoked %d; invoices %d (paid %d, refunded %d)"
+            % (stripe_db["rows"], len(stripe_set.bodies), fmt_counter(stripe_db["statuses"]),
+               stripe_db["rows_retried"], stripe_db["grants"], fmt_counter(stripe_db["grant_states"]),
+               stripe_db["revoked_users"], stripe_db["invoices"], stripe_db["invoices_paid"],
+               stripe_db["invoices_refunded"]),
+            "stars ledger rows %d for %d unique charges + %d refunds (%s); grants %d (%s); users revoked %d; "
+            "invoices %d (paid %d, refunded %d); telegram_updates %d"
+            % (tele_db["rows"], tunique, tset.refunded, fmt_counter(tele_db["statuses"]), tele_db["grants"],
+               fmt_counter(tele_db["grant_states"]), tele_db["revoked_users"], tele_db["invoices"],
+               tele_db["invoices_paid"], tele_db["invoices_refunded"], tele_db["updates"]),
+            "entitlement changes (audit rows, only where the read model changed): %s; grant states: %s"
+            % ("; ".join("%s %d rows for %d events (%d with a grant)" % ((p,) + v) for p, v in sorted(changes.items()))
+               or "none", fmt_counter(grant_states)),
             "failed/received events when sending ended: %s (drained in %.0fs)" % (first or "none", waited),
         ]))
     except Exception as e:  # noqa: BLE001 - the drill could not run to the end

@@ -35,14 +35,17 @@ import Testing
         }
     }
 
-    @Test func malformedJSONIsA400Problem() async throws {
+    @Test func malformedJSONWithTheSecretIsKeptRawAsDeadAnd200() async throws {
         try await Harness.with { app in
             let response = try await app.postUpdate(#"{"update_id": 5, "message": "#)
-            #expect(response.status == .badRequest)
-            #expect(response.headers[.contentType] == "application/problem+json")
-            #expect(response.json?["status"] as? Int == 400)
+            #expect(response.status == .ok)
             #expect(try await app.count("SELECT count(*) FROM telegram_updates") == 0)
-            #expect(try app.webhookCount("rejected") == 1)
+            #expect(
+                try await app.count(
+                    "SELECT count(*) FROM payment_events WHERE status = 'dead' AND raw_body IS NOT NULL AND payload IS NULL")
+                    == 1)
+            #expect(try app.webhookCount("rejected") == 0)
+            #expect(try app.webhookCount("failed") == 1)
         }
     }
 

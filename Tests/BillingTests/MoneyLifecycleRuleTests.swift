@@ -77,6 +77,8 @@ import Testing
             #expect(try await Self.reading(pool, user: user)?.0 == "revoked")
             #expect(try await S.text(pool, "SELECT state FROM entitlement_grants WHERE user_id = \(user)") == "refunded")
             #expect(try await BillingFixtures.count(pool, "SELECT count(*) FROM entitlement_grants") == 1)
+            // The invoice, created after its refund, says refunded too.
+            #expect(try await S.text(pool, "SELECT status FROM invoices WHERE provider_invoice_id = \(invoice)") == "refunded")
         }
     }
 
@@ -169,6 +171,7 @@ import Testing
                 #expect(try await S.receive(processor, refund) == .processed)
                 #expect(try await Self.reading(pool, user: user)?.0 == "revoked")
                 #expect(stripe.requests(path: "/v1/invoice_payments").count == 1)
+                #expect(try await S.text(pool, "SELECT status FROM invoices WHERE provider_invoice_id = \(invoice)") == "refunded")
             }
         }
     }

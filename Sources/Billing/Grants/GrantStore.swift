@@ -19,8 +19,8 @@ public enum GrantStore {
 
     /// Inserts the grant unless its payment already has one. Its state starts from the refunds and disputes already
     /// recorded for its refs, and a grant of an ended (or re-priced) Stripe subscription is cut where that happened.
-    /// - Returns: the new grant's id, or nil when the payment already had a grant (nothing changed).
-    public static func insert(_ tx: PGConnection, _ grant: NewGrant, paymentEventID: Int64?) throws -> Int64? {
+    /// - Returns: the new grant's id and the state it starts in, or nil when the payment already had a grant.
+    public static func insert(_ tx: PGConnection, _ grant: NewGrant, paymentEventID: Int64?) throws -> Inserted? {
         var periodStart: Date?
         var periodEnd: Date?
         var seconds: Int64?
@@ -43,9 +43,24 @@ public enum GrantStore {
                 grant_reversal_state(\(grant.refs)::text[]), \(grant.subscriptionRef), \(grant.refs)::text[],
                 \(paymentEventID)
             ON CONFLICT (payment_key) DO NOTHING
-            RETURNING id
+            RETURNING id, state
             """
-        ).first?.decode("id", as: Int64.self)
+        ).first.map { row in
+            Inserted(id: try row.decode("id"), state: GrantState(rawValue: try row.decode("state", as: String.self)) ?? .active)
+        }
+    }
+
+    /// A grant just inserted.
+    public struct Inserted: Sendable, Equatable {
+        public var id: Int64
+        /// `refunded`, `disputed` or `charged_back` when a reversal of the payment arrived before it.
+        public var state: GrantState
+    }
+
+    /// A payment applied: the grant it made and what the plan reads now.
+    public struct Applied: Sendable, Equatable {
+        public var grant: Inserted
+        public var entitlement: EntitlementState
     }
 
     /// Rewrites the (user, plan) read model from its grants (`entitlement_recompute`), under the row lock.
@@ -69,8 +84,31 @@ public enum GrantStore {
     /// Inserts a grant and recomputes its plan; nil when the payment already had a grant.
     @discardableResult
     public static func grant(_ tx: PGConnection, _ grant: NewGrant, cause: ChangeCause) throws -> EntitlementState? {
-        guard let id = try insert(tx, grant, paymentEventID: cause.paymentEventID) else { return nil }
-        return try recompute(tx, userID: grant.userID, plan: grant.plan, cause: cause, grantID: id)
+        try apply(tx, grant, cause: cause)?.entitlement
+    }
+
+    /// Inserts a grant and recomputes its plan; nil when the payment already had a grant.
+    @discardableResult
+    public static func apply(_ tx: PGConnection, _ grant: NewGrant, cause: ChangeCause) throws -> Applied? {
+        guard let inserted = try insert(tx, grant, paymentEventID: cause.paymentEventID) else { return nil }
+        let state = try recompute(tx, userID: grant.userID, plan: grant.plan, cause: cause, grantID: inserted.id)
+        return Applied(grant: inserted, entitlement: state)
+    }
+
+    /// The `invoices` row of a grant's payment: Stripe invoices by invoice id, one-time payments by payment intent
+    /// (or session), Stars payments by charge id.
+    public static func invoiceKey(paymentKey: String) -> (provider: PaymentProvider, id: String)? {
+        for (prefix, provider) in [("stripe:invoice:", PaymentProvider.stripe), ("stripe:payment:", .stripe),
+                                   ("stars:", .telegramStars)] where paymentKey.hasPrefix(prefix) {
+            return (provider, String(paymentKey.dropFirst(prefix.count)))
+        }
+        return nil
+    }
+
+    /// Marks the invoice of a refunded payment `refunded` (its grant is the source of truth; the invoice follows).
+    public static func markInvoiceRefunded(_ tx: PGConnection, paymentKey: String) throws {
+        guard let key = invoiceKey(paymentKey: paymentKey) else { return }
+        try InvoiceStore.advanceStatus(tx, provider: key.provider, providerInvoiceID: key.id, to: .refunded)
     }
 
     /// Records a full refund of the payment named by `refs` (a tombstone per ref, so a payment delivered later
@@ -86,9 +124,10 @@ public enum GrantStore {
                 ON CONFLICT (ref) DO NOTHING)
             UPDATE entitlement_grants SET state = 'refunded', updated_at = now()
             WHERE refs && \(refs)::text[] AND state <> 'refunded'
-            RETURNING id, user_id, plan
+            RETURNING id, user_id, plan, payment_key
             """
         ).map(Touched.init)
+        for grant in touched { try markInvoiceRefunded(tx, paymentKey: grant.paymentKey) }
         return try recomputeEach(tx, touched, cause: cause)
     }
 
@@ -111,7 +150,7 @@ public enum GrantStore {
             UPDATE entitlement_grants SET state = grant_reversal_state(refs), updated_at = now()
             WHERE refs && \(refs)::text[] AND state IN ('active', 'disputed', 'charged_back')
               AND state <> grant_reversal_state(refs)
-            RETURNING id, user_id, plan
+            RETURNING id, user_id, plan, payment_key
             """
         ).map(Touched.init)
         return try recomputeEach(tx, touched, cause: cause)
@@ -143,7 +182,7 @@ public enum GrantStore {
             UPDATE entitlement_grants SET cut_at = \(at), updated_at = now()
             WHERE subscription_ref = \(subscriptionRef) AND (cut_at IS NULL OR cut_at > \(at))
               AND plan IS DISTINCT FROM \(exceptPlan)
-            RETURNING id, user_id, plan
+            RETURNING id, user_id, plan, payment_key
             """
         ).map(Touched.init)
         return try recomputeEach(tx, touched, cause: cause)
@@ -173,11 +212,13 @@ public enum GrantStore {
         public var grantID: Int64
         public var userID: Int64
         public var plan: String
+        public var paymentKey: String
 
         init(_ row: PGRow) throws {
             grantID = try row.decode("id")
             userID = try row.decode("user_id")
             plan = try row.decode("plan")
+            paymentKey = try row.decode("payment_key")
         }
     }
 

@@ -18,7 +18,7 @@ extension PaymentLedger {
     public static func lockNextDue(_ tx: PGConnection, provider: PaymentProvider) throws -> LockedPaymentEvent? {
         try tx.query(
             """
-            SELECT id, provider, event_id, event_type, attempts, payload::text AS payload FROM payment_events
+            SELECT id, provider, event_id, event_type, attempts, payload::text AS payload, raw_body FROM payment_events
             WHERE status = 'failed' AND provider = \(provider.rawValue) AND next_attempt_at <= now()
             ORDER BY next_attempt_at, id
             LIMIT 1
@@ -31,7 +31,7 @@ extension PaymentLedger {
     public static func lockForRetry(_ tx: PGConnection, id: Int64) throws -> LockedPaymentEvent? {
         try tx.query(
             """
-            SELECT id, provider, event_id, event_type, attempts, payload::text AS payload FROM payment_events
+            SELECT id, provider, event_id, event_type, attempts, payload::text AS payload, raw_body FROM payment_events
             WHERE id = \(id) AND status IN ('failed', 'dead')
             FOR UPDATE
             """
@@ -62,11 +62,18 @@ extension PaymentLedger {
             """)
     }
 
+    /// The stored body of a row that selected `payload::text AS payload, raw_body`: the jsonb payload, or the raw
+    /// bytes of a body jsonb could not hold (read as UTF-8, invalid sequences replaced).
+    public static func storedBody(_ row: PGRow) throws -> String {
+        if let payload = try row.decode("payload", as: String?.self) { return payload }
+        return String(decoding: try row.decode("raw_body", as: Data?.self) ?? Data(), as: UTF8.self)
+    }
+
     static func decodeLocked(_ row: PGRow) throws -> LockedPaymentEvent {
         LockedPaymentEvent(
             id: try row.decode("id"),
             provider: PaymentProvider(rawValue: try row.decode("provider", as: String.self)) ?? .stripe,
             eventID: try row.decode("event_id"), eventType: try row.decode("event_type"),
-            attempts: try row.decode("attempts"), payload: try row.decode("payload"))
+            attempts: try row.decode("attempts"), payload: try storedBody(row))
     }
 }

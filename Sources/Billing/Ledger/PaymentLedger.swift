@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import PGClient
 
@@ -16,6 +17,30 @@ public enum PaymentLedger {
             INSERT INTO payment_events (provider, event_id, event_type, status, attempts, payload, event_created,
                 processed_at)
             VALUES (\(provider.rawValue), \(eventID), \(eventType), 'processed', 1, \(payload), \(eventCreated), now())
+            ON CONFLICT (provider, event_id) DO NOTHING
+            RETURNING id
+            """
+        ).first?.decode("id", as: Int64.self)
+    }
+
+    /// Keeps an authenticated body that cannot be applied as it is — it does not decode, or jsonb cannot hold it —
+    /// byte for byte (`raw_body`), `dead`, with the reason, so nothing a provider was charged for is lost.
+    /// - Parameter eventID: the event's own id when it has a usable one, else `raw:<sha256 of the body>`.
+    /// - Returns: the row id, or nil when a row with this id exists already (a redelivery).
+    @discardableResult
+    public static func recordRaw(
+        _ connection: PGConnection, provider: PaymentProvider, eventID: String?, eventType: String, body: Data,
+        error: String
+    ) throws -> Int64? {
+        let key = eventID.flatMap { id in
+            id.count <= 255 && !id.isEmpty && id.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F } ? id : nil
+        } ?? "raw:" + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let type = eventType.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) && !eventType.isEmpty
+            ? String(eventType.prefix(255)) : "undecodable"
+        return try connection.query(
+            """
+            INSERT INTO payment_events (provider, event_id, event_type, status, attempts, payload, raw_body, last_error)
+            VALUES (\(provider.rawValue), \(key), \(type), 'dead', 1, NULL, \(body), \(String(error.prefix(1000))))
             ON CONFLICT (provider, event_id) DO NOTHING
             RETURNING id
             """

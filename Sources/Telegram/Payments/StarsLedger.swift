@@ -59,13 +59,16 @@ public enum StarsLedger {
             userID: user.id, plan: payment.plan, source: .telegramStars, paymentKey: "stars:" + payment.chargeID,
             kind: kind, purchasedAt: payment.paidAt, subscriptionRef: subscriptionRef, refs: refs)
         let cause = ChangeCause(actor: .telegramStars, reason: "Stars payment \(payment.chargeID)", paymentEventID: eventRow)
-        guard let state = try GrantStore.grant(tx, grant, cause: cause) else { return .recordedWithoutEffect }
+        guard let applied = try GrantStore.apply(tx, grant, cause: cause) else { return .recordedWithoutEffect }
+        let state = applied.entitlement
         try InvoiceStore.upsert(
             tx,
             Invoice(
                 provider: .telegramStars, providerInvoiceID: payment.chargeID, userID: user.id, plan: payment.plan,
                 amount: payment.totalAmount, currency: "XTR", status: .paid, periodStart: payment.paidAt,
                 periodEnd: state.expiresAt, createdAt: payment.paidAt))
+        // Refunded before it arrived: the invoice says so too.
+        if applied.grant.state == .refunded { try GrantStore.markInvoiceRefunded(tx, paymentKey: grant.paymentKey) }
         return .applied(state)
     }
 
@@ -100,7 +103,6 @@ public enum StarsLedger {
         else { return .duplicate }
         let cause = ChangeCause(actor: actor, reason: "Stars refund \(chargeID)", paymentEventID: eventRow)
         let touched = try GrantStore.refund(tx, refs: refs, cause: cause)
-        try InvoiceStore.advanceStatus(tx, provider: .telegramStars, providerInvoiceID: chargeID, to: .refunded)
         // The refund happened whatever the entitlement's state was: close any open intent first.
         try tx.execute(
             """

@@ -50,6 +50,19 @@ enum StripeWebhookRoutes: AppModule {
         let processor = makeProcessor(config: config, dependencies: dependencies)
         let enabled = !config.stripeWebhookSecrets.isEmpty
         let answers = Answers()
+        let pool = dependencies.pool
+        /// Stores an authenticated body that cannot be applied; 503 (Stripe redelivers) only when even that fails.
+        @Sendable func keepRaw(_ body: Data, eventID: String?, type: String, error: String) async throws {
+            do {
+                try await pool.withConnection { connection in
+                    try PaymentLedger.recordRaw(
+                        connection, provider: .stripe, eventID: eventID, eventType: type, body: body, error: error)
+                }
+            } catch {
+                metrics.record(.failed)
+                throw ProblemError.serviceUnavailable("the event could not be stored; retry later", retryAfterSeconds: 5)
+            }
+        }
         router.post("/webhooks/stripe") { request, context in
             guard enabled else {
                 throw ProblemError.serviceUnavailable("Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)", retryAfterSeconds: 60)
@@ -65,8 +78,11 @@ enum StripeWebhookRoutes: AppModule {
             do {
                 event = try StripeEvent(decoding: body)
             } catch {
-                metrics.record(.rejected)
-                throw ProblemError.badRequest("the body is not a Stripe event: \(error)")
+                // Signed by Stripe, so it is Stripe's: kept raw (dead) rather than lost, for an operator to read.
+                try await keepRaw(body, eventID: RawWebhookBody.field("id", in: body), type: "undecodable", error: "\(error)")
+                metrics.record(.failed)
+                context.logger.error("signed Stripe body that is not an event kept as dead", metadata: ["error": "\(error)"])
+                return answers.response(.failed)
             }
             if let livemode = config.stripeLivemode, event.livemode != livemode {
                 // STRIPE_LIVEMODE: an event of the other mode (a test event at a live endpoint, or the reverse)
@@ -81,9 +97,13 @@ enum StripeWebhookRoutes: AppModule {
             do {
                 outcome = try await processor.receive(event, rawBody: String(decoding: body, as: UTF8.self))
             } catch let error as PGError where error.isRejectedInput {
-                // A value PostgreSQL can never store (a \u0000 in the JSON, an id too long to index): retrying cannot help.
-                metrics.record(.rejected)
-                throw ProblemError.badRequest("the event holds a value the server cannot store")
+                // A value PostgreSQL can never store as given (a \u0000 in the JSON, an id too long to index): kept raw
+                // and dead instead, so the signed event is not lost; retrying the delivery cannot help.
+                try await keepRaw(body, eventID: event.id, type: event.type.rawValue, error: "\(error)")
+                metrics.record(.failed)
+                context.logger.error(
+                    "Stripe event the database cannot store as jsonb kept raw as dead", metadata: ["event_id": "\(event.id)"])
+                return answers.response(.failed)
             } catch {
                 metrics.record(.failed)
                 throw ProblemError.serviceUnavailable("the event could not be stored; retry later", retryAfterSeconds: 5)

@@ -25,8 +25,8 @@ struct StarsPaymentRetry: Sendable {
             event.status == .failed || event.status == .dead
         else { return nil }
         let stored = try await pool.withConnection { connection in
-            try connection.query("SELECT payload::text AS payload FROM payment_events WHERE id = \(id)").first?
-                .decode("payload", as: String.self)
+            try connection.query("SELECT payload::text AS payload, raw_body FROM payment_events WHERE id = \(id)").first
+                .map(PaymentLedger.storedBody)
         }
         guard let stored, let update = try? TelegramUpdate.decode(from: Data(stored.utf8)),
             case .message(let message) = update.content, let payment = message.successfulPayment

@@ -1,5 +1,7 @@
+import Billing
 import AsyncHTTPClient
 import Foundation
+import PGClient
 import HTTPTypes
 import Hummingbird
 import Marketing
@@ -22,6 +24,20 @@ enum TelegramWebhookRoutes: AppModule {
             webhookMetrics: webhookMetrics,
             paymentMetrics: TelegramPaymentMetrics(factory: dependencies.metrics.factory),
             marketingMetrics: MarketingMetrics(factory: dependencies.metrics.factory, ctaTypes: config.marketingCTATypes))
+        let pool = dependencies.pool
+        /// Stores an authenticated update that cannot be applied; 503 (Telegram redelivers) only when that fails too.
+        @Sendable func keepRaw(_ body: Data, error: String) async throws {
+            let updateID = RawWebhookBody.integer("update_id", in: body).map { "update:\($0)" }
+            do {
+                try await pool.withConnection { connection in
+                    try PaymentLedger.recordRaw(
+                        connection, provider: .telegramStars, eventID: updateID, eventType: "undecodable_update",
+                        body: body, error: error)
+                }
+            } catch {
+                throw ProblemError.serviceUnavailable("the update could not be stored; retry later", retryAfterSeconds: 5)
+            }
+        }
         router.post("/webhooks/telegram") { request, context in
             guard auth.isValid(request.headers[secretHeader]) else {
                 webhookMetrics.record(.rejected)
@@ -33,11 +49,24 @@ enum TelegramWebhookRoutes: AppModule {
             do {
                 update = try TelegramUpdate.decode(from: data)
             } catch {
-                webhookMetrics.record(.rejected)
-                throw ProblemError.badRequest("the body is not a Telegram update")
+                // It carries our secret token, so it is Telegram's: kept raw (dead) rather than lost — it may hold a
+                // payment — and answered 200 so Telegram does not drop the next ones behind it.
+                try await keepRaw(data, error: "not a Telegram update: \(error)")
+                webhookMetrics.record(.failed)
+                context.logger.error("authenticated body that is not a Telegram update kept as dead")
+                return Response(status: .ok)
             }
-            let reply = try await dispatcher.handle(update, raw: String(decoding: data, as: UTF8.self), logger: context.logger)
-            return reply.response
+            do {
+                let reply = try await dispatcher.handle(update, raw: String(decoding: data, as: UTF8.self), logger: context.logger)
+                return reply.response
+            } catch let error as PGError where error.isRejectedInput {
+                // A value the database cannot store as given (a \u0000 in the JSON): kept raw instead.
+                try await keepRaw(data, error: "\(error)")
+                webhookMetrics.record(.failed)
+                context.logger.error(
+                    "Telegram update the database cannot store kept raw as dead", metadata: ["update_id": "\(update.updateID)"])
+                return Response(status: .ok)
+            }
         }
     }
 

@@ -31,7 +31,8 @@ enum StripeCheckoutHandling {
             userID: userID, plan: plan.code, source: .stripe,
             paymentKey: "stripe:payment:" + (session.paymentIntent ?? session.id),
             kind: .duration(seconds: Int64(plan.periodDays) * 86_400), purchasedAt: purchasedAt, refs: refs)
-        guard try GrantStore.grant(tx, grant, cause: context.cause) != nil else { return .none }
+        guard let applied = try GrantStore.apply(tx, grant, cause: context.cause) else { return .none }
+        if applied.grant.state == .refunded { try GrantStore.markInvoiceRefunded(tx, paymentKey: grant.paymentKey) }
         return StripeEffect(
             changed: true,
             paid: PaidAmount(amount: session.amountTotal ?? 0, currency: (session.currency ?? "usd").uppercased()))

@@ -26,7 +26,8 @@ enum StripeInvoiceHandling {
                 purchasedAt: StripeEventHandler.date(invoice.created ?? periodStart),
                 subscriptionRef: invoice.subscription, refs: refs)
             // nil: the other event type (or a retry) already granted this invoice.
-            guard try GrantStore.grant(tx, grant, cause: context.cause) != nil else { return .none }
+            guard let applied = try GrantStore.apply(tx, grant, cause: context.cause) else { return .none }
+            if applied.grant.state == .refunded { try GrantStore.markInvoiceRefunded(tx, paymentKey: grant.paymentKey) }
             return StripeEffect(
                 changed: true, paid: PaidAmount(amount: invoice.amountPaid, currency: invoice.currency.uppercased()))
         }

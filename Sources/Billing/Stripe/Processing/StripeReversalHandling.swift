@@ -13,15 +13,8 @@ enum StripeReversalHandling {
                 + [charge.paymentIntent.map(GrantRef.paymentIntent), charge.invoice.map(GrantRef.invoice)].compactMap { $0 }
                 + extraRefs)
         try GrantStore.lockPayments(tx, refs: refs)
+        // Ends the grants (and marks their invoices refunded); a payment arriving later finds the tombstones.
         try GrantStore.refund(tx, refs: refs, cause: context.cause)
-        // The invoice row of the payment, by invoice id (subscriptions) or payment intent (one-time payments).
-        let invoiceIDs = refs.compactMap { ref -> String? in
-            if ref.hasPrefix("in:") || ref.hasPrefix("pi:") { return String(ref.dropFirst(3)) }
-            return nil
-        }
-        for id in invoiceIDs {
-            try InvoiceStore.advanceStatus(tx, provider: .stripe, providerInvoiceID: id, to: .refunded)
-        }
         // Even with no grant to end yet, the tombstone changed something: the payment, when it comes, grants nothing.
         return StripeEffect(changed: true)
     }

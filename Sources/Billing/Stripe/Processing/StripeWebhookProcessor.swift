@@ -149,16 +149,16 @@ public struct StripeWebhookProcessor: Sendable {
         let peeked = try await pool.withConnection { connection -> (Int64, String)? in
             let query: PGQuery =
                 if let id {
-                    "SELECT id, payload::text AS payload FROM payment_events WHERE id = \(id)"
+                    "SELECT id, payload::text AS payload, raw_body FROM payment_events WHERE id = \(id)"
                 } else {
                     """
-                    SELECT id, payload::text AS payload FROM payment_events
+                    SELECT id, payload::text AS payload, raw_body FROM payment_events
                     WHERE status = 'failed' AND provider = 'stripe' AND next_attempt_at <= now()
                     ORDER BY next_attempt_at, id LIMIT 1
                     """
                 }
             guard let row = try connection.query(query).first else { return nil }
-            return (try row.decode("id", as: Int64.self), try row.decode("payload", as: String.self))
+            return (try row.decode("id", as: Int64.self), try PaymentLedger.storedBody(row))
         }
         guard let (rowID, payload) = peeked, let event = try? StripeEvent(decoding: Data(payload.utf8)) else {
             return (nil, [])
