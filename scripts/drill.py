@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fault drills for telebot (issue #9). Run through scripts/drill, which prepares the database and the
+"""Fault drills for telebot (issues #9, #22). Run through scripts/drill, which prepares the database and the
 environment (DRILL_* variables, DATABASE_URL) and removes everything afterwards.
 
 Phases, all against three `telebot serve` instances sharing one database:
@@ -15,6 +15,13 @@ Phases, all against three `telebot serve` instances sharing one database:
      update), random order, the same faults.
   3. SIGTERM under load: requests in flight when the signal arrives complete with 2xx, nothing but 503 among
      5xx, exit code 0. Deliveries it refused are re-sent to the other instances.
+  4. PostgreSQL unreachable (issue #22): pg_ctl stop -m fast for DRILL_OUTAGE_SECONDS while 8 threads keep sending
+     Stripe and Stars deliveries (each refused one again on the next round): every answer a 503 within 1 s, every
+     instance answering, /health/ready 503; then PostgreSQL starts, the instances must be ready again and the
+     refused deliveries, re-sent, accepted.
+  5. PgBouncer (issue #22), when DRILL_PGBOUNCER names the binary: pgbouncer in transaction mode in front of the
+     cluster, three more instances (4-6) with DB_PREPARED_STATEMENTS=false through it, phases 1 and 2 again at
+     DRILL_PGBOUNCER_EVENTS deliveries each with a PgBouncer kill + start and a PostgreSQL restart during each.
 Then the database is checked: every event in the ledger once and processed, exactly one grant per payment made
 by that payment's event and in the state its reversals call for, no event audited twice for one grant, the
 expected entitlement per user (Stripe: latest period end over the live invoices; Stars: 7 days per live charge;
@@ -28,6 +35,7 @@ import hmac
 import heapq
 import http.client
 import json
+import math
 import os
 import random
 import signal
@@ -57,6 +65,17 @@ PHASE_TIMEOUT = float(ENV.get("DRILL_PHASE_TIMEOUT", "150"))
 DUP_RATE = 0.30  # duplicates per unique event: 5,000 deliveries = ~3,846 unique + ~1,154 duplicates
 SHUTDOWN_GRACE = 20
 RETRY_DRAIN_TIMEOUT = float(ENV.get("DRILL_RETRY_DRAIN_TIMEOUT", "90"))
+OUTAGE_SECONDS = float(ENV.get("DRILL_OUTAGE_SECONDS", "30"))
+OUTAGE_EVENTS = int(ENV.get("DRILL_OUTAGE_EVENTS", "600"))  # deliveries per provider kept coming during the outage
+OUTAGE_CONCURRENCY = 8
+OUTAGE_PAUSE = 0.05  # per sending thread between requests: ~100-150 requests/s against a database that is down
+OUTAGE_MAX_LATENCY = 1.0
+PGBOUNCER = ENV.get("DRILL_PGBOUNCER", "")  # path of the pgbouncer binary; empty: phase skipped
+PGBOUNCER_SKIP = ENV.get("DRILL_PGBOUNCER_SKIP", "")  # why it is skipped
+PGB_EVENTS = int(ENV.get("DRILL_PGBOUNCER_EVENTS", "1500"))  # deliveries per provider through PgBouncer
+# The instances' DB_PREPARED_STATEMENTS behind PgBouncer: false, as transaction mode needs (true: a negative control).
+PGB_PREPARED = ENV.get("DRILL_PGBOUNCER_PREPARED_STATEMENTS", "false")
+PGB_POOL_SIZE = 10  # pgbouncer default_pool_size: server connections for 3 instances x DB_POOL_SIZE 8 clients
 
 STRIPE_USERS = 200
 STRIPE_TG_BASE = 7_000_000_000
@@ -221,10 +240,12 @@ def write_pids():
 
 
 class Instance:
-    def __init__(self, index, port, stub_port):
+    def __init__(self, index, port, stub_port, database_url=None, extra_env=None):
         self.index = index
         self.port = port
         self.stub_port = stub_port
+        self.database_url = database_url or DATABASE_URL
+        self.extra_env = extra_env or {}
         self.proc = None
         self.log_path = os.path.join(OUT, "instance-%d.log" % index)
         self.starts = 0
@@ -233,13 +254,14 @@ class Instance:
         env = {k: ENV[k] for k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR") if k in ENV}
         stub = "http://127.0.0.1:%d" % self.stub_port
         env.update({
-            "DATABASE_URL": DATABASE_URL, "HOST": "127.0.0.1", "PORT": str(self.port), "DB_POOL_SIZE": "8",
+            "DATABASE_URL": self.database_url, "HOST": "127.0.0.1", "PORT": str(self.port), "DB_POOL_SIZE": "8",
             "MIGRATIONS_DIR": os.path.join(ROOT, "sql"), "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
             "TELEGRAM_WEBHOOK_SECRET": TG_SECRET, "TELEGRAM_API_BASE_URL": stub + "/",
             "STRIPE_API_KEY": "sk_test_drill", "STRIPE_WEBHOOK_SECRET": STRIPE_SECRET, "STRIPE_API_BASE_URL": stub,
             "JWT_SECRET": JWT_SECRET, "ADMIN_TOKEN": ADMIN_TOKEN, "LOG_FORMAT": "json", "LOG_LEVEL": "info",
             "PUBLIC_BASE_URL": "http://127.0.0.1:%d" % self.port, "SHUTDOWN_GRACE_SECONDS": str(SHUTDOWN_GRACE),
         })
+        env.update(self.extra_env)
         return env
 
     def start(self):
@@ -596,7 +618,8 @@ class StripeSet:
         self.next_k += n
         user_of = {k: k % STRIPE_USERS for k in ks}
         users = sorted(set(user_of.values()))
-        self.reversed_users = set(rng.sample(users, max(1, len(users) // REVERSED_USERS_PER)))
+        # |=: a user that lost every invoice in an earlier phase loses the new ones too (stays `revoked`).
+        self.reversed_users |= set(rng.sample(users, max(1, len(users) // REVERSED_USERS_PER)))
         fate = {}
         cycle = ("refund_classic", "refund_current", "dispute_lost")
         for i, k in enumerate(k for k in ks if user_of[k] in self.reversed_users):
@@ -774,24 +797,28 @@ class TelegramSet:
         return live
 
 
-def telegram_deliveries(total, rng):
+def telegram_deliveries(total, rng, tset=None, start=0):
     """Unique charges (each in its own update) and refunded_payment updates (each in an update of its own) for ~10 %
     of them (every charge of one user in REVERSED_USERS_PER), in random order, plus duplicates: half the same update
-    again, half the same charge or refund in a new update (a new update_id)."""
-    tset = TelegramSet()
+    again, half the same charge or refund in a new update (a new update_id). With `tset` and `start` (> the charges
+    of earlier calls), adds more charges to that set (later phases); its `deliveries` are then this call's."""
+    if tset is None:
+        tset = TelegramSet()
     unique_events = max(1, round(total / (1 + DUP_RATE)))
     unique = max(1, round(unique_events / (1 + STARS_REFUND_RATE)))
-    user_of = {k: k % STARS_USERS for k in range(unique)}
+    ks = range(start, start + unique)
+    user_of = {k: k % STARS_USERS for k in ks}
     users = sorted(set(user_of.values()))
-    tset.reversed_users = set(rng.sample(users, max(1, len(users) // REVERSED_USERS_PER)))
-    refunded = {k for k in range(unique) if user_of[k] in tset.reversed_users}
-    rest = [k for k in range(unique) if k not in refunded]
+    # A user that lost every charge in an earlier call loses the new ones too (stays `revoked`).
+    tset.reversed_users |= set(rng.sample(users, max(1, len(users) // REVERSED_USERS_PER)))
+    refunded = {k for k in ks if user_of[k] in tset.reversed_users}
+    rest = [k for k in ks if k not in refunded]
     rng.shuffle(rest)
     refunded |= set(rest[:max(0, round(unique * STARS_REFUND_RATE) - len(refunded))])
     bodies = {}
     event_of = {}  # key -> (kind, user, charge, payload)
     keys = []
-    for k in range(unique):
+    for k in ks:
         user = user_of[k]
         charge = "stxdrill%07d" % k
         payload = stars_payload(STARS_PLAN, STARS_TG_BASE + user)
@@ -802,7 +829,7 @@ def telegram_deliveries(total, rng):
         tset.charges[charge] = (user, k in refunded)
         if k in refunded:
             key = "u%d" % (REFUND_UPDATE_BASE + k)
-            bodies[key] = stars_refund_update(REFUND_UPDATE_BASE + k, 500_000 + k, user, charge, payload)
+            bodies[key] = stars_refund_update(REFUND_UPDATE_BASE + k, 50_000_000 + k, user, charge, payload)
             event_of[key] = ("refund", user, charge, payload)
             keys.append(key)
     seq = with_duplicates(keys, total, rng)
@@ -812,16 +839,16 @@ def telegram_deliveries(total, rng):
         if key in seen:
             if rng.random() < 0.5:
                 kind, user, charge, payload = event_of[key]
-                update_id = DUP_UPDATE_BASE + i
+                update_id = DUP_UPDATE_BASE + start + i
                 new_key = "u%d" % update_id
                 make = stars_update if kind == "payment" else stars_refund_update
-                bodies[new_key] = make(update_id, 1_000_000 + i, user, charge, payload)
+                bodies[new_key] = make(update_id, 100_000_000 + start + i, user, charge, payload)
                 seq[i] = new_key
                 tset.new_updates += 1
         else:
             seen.add(key)
     tset.deliveries = [Delivery(i, key, bodies[key]) for i, key in enumerate(seq)]
-    tset.update_ids = {int(key[1:]) for key in bodies}
+    tset.update_ids |= {int(key[1:]) for key in bodies}
     return tset
 
 
@@ -940,6 +967,254 @@ def sigterm_drill(instance, stripe_set, max_events):
     answered = {r[5] for r in records if r[3] is not None and 200 <= r[3] < 300}
     leftovers = [e for e in ids if e not in answered]
     return rep, leftovers
+
+
+# ----------------------------------------------------------------------------------------------------------
+# PostgreSQL unreachable (issue #22)
+
+
+def percentile(values, q):
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def outage_drill(instances, deliveries, seconds):
+    """Stops PostgreSQL (pg_ctl stop -m fast) for `seconds`. Meanwhile OUTAGE_CONCURRENCY threads keep sending
+    `deliveries` (Stripe and Stars, round-robin over the instances, each refused one again on the next round, as
+    Stripe and Telegram retry) and time every answer, and a poller asks each instance's /health/ready every 0.25 s.
+    Then PostgreSQL starts again. Returns a report dict; deliveries that got a 2xx are marked (d.attempts = -1)."""
+    ports = [inst.port for inst in instances]
+    lock = threading.Lock()
+    records = []  # (latency s, status or None, error or None, port)
+    ready = []  # (seconds since stop, port, status or None, latency)
+    state = {"stop": False, "cursor": 0}
+    accepted = set()
+
+    def worker():
+        conns = {}
+        while True:
+            with lock:
+                if state["stop"]:
+                    break
+                d = None
+                for _ in range(len(deliveries)):
+                    cand = deliveries[state["cursor"] % len(deliveries)]
+                    state["cursor"] += 1
+                    if cand.index not in accepted:
+                        d = cand
+                        break
+                n = state["cursor"]
+            if d is None:
+                break
+            port = ports[n % len(ports)]
+            method, path, body, headers = outage_request(d)
+            t0 = time.monotonic()
+            status, data, err = http_call(conns, port, method, path, body, headers, timeout=10)
+            took = time.monotonic() - t0
+            with lock:
+                records.append((took, status, err, port, data[:200]))
+                if status is not None and 200 <= status < 300:
+                    accepted.add(d.index)
+            time.sleep(OUTAGE_PAUSE)
+        for c in conns.values():
+            c.close()
+
+    def poller(stop_at):
+        conns = {}
+        while not state["stop"]:
+            for port in ports:
+                t0 = time.monotonic()
+                status, _, err = http_call(conns, port, "GET", "/health/ready", None, {}, timeout=10)
+                with lock:
+                    ready.append((t0 - stop_at, port, status, time.monotonic() - t0))
+            time.sleep(0.25)
+
+    started = time.monotonic()
+    res = pg_ctl("-m", "fast", "-w", "-t", "60", "stop")
+    if res.returncode != 0:
+        raise RuntimeError("pg_ctl stop failed: %s %s" % (res.stdout, res.stderr))
+    stop_at = time.monotonic()
+    say("outage: PostgreSQL stopped (pg_ctl stop -m fast took %.2fs); sending for %ds"
+        % (stop_at - started, seconds))
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(OUTAGE_CONCURRENCY)]
+    threads.append(threading.Thread(target=poller, args=(stop_at,), daemon=True))
+    for t in threads:
+        t.start()
+    time.sleep(max(0.0, stop_at + seconds - time.monotonic()))
+    with lock:
+        state["stop"] = True
+    for t in threads:
+        t.join(timeout=30)
+    down_for = time.monotonic() - stop_at
+    res = pg_ctl("-l", PGLOG, "-w", "-t", "60", "start")
+    if res.returncode != 0:
+        raise RuntimeError("pg_ctl start failed: %s %s" % (res.stdout, res.stderr))
+    back_at = time.monotonic()
+    say("outage: PostgreSQL started again after %.1fs down" % down_for)
+    # Every instance ready again.
+    ready_after = {}
+    conns = {}
+    while len(ready_after) < len(ports) and time.monotonic() - back_at < 60:
+        for port in ports:
+            if port not in ready_after:
+                status, _, _ = http_call(conns, port, "GET", "/health/ready", None, {}, timeout=5)
+                if status == 200:
+                    ready_after[port] = time.monotonic() - back_at
+        time.sleep(0.05)
+    for d in deliveries:
+        if d.index in accepted:
+            d.attempts = -1
+    latencies = [r[0] for r in records if r[1] == 503]
+    rep = {
+        "down_for": down_for, "requests": len(records), "statuses": collections.Counter(
+            ("HTTP %d" % r[1]) if r[1] is not None else r[2] for r in records),
+        "n503": len(latencies), "max": max(latencies) if latencies else 0.0,
+        "p50": percentile(latencies, 0.50), "p99": percentile(latencies, 0.99),
+        "slow": [r for r in records if r[0] >= 1.0],
+        "not503": [r for r in records if r[1] != 503],
+        "accepted": len(accepted),
+        "per_port": collections.Counter(r[3] for r in records),
+        "ready_after": ready_after,
+    }
+    # The readiness answer is cached for about a second: from 1.5 s after the stop every probe must say 503.
+    settled = [r for r in ready if r[0] >= 1.5]
+    rep["ready_polls"] = len(settled)
+    rep["ready_statuses"] = collections.Counter(("HTTP %d" % r[2]) if r[2] is not None else "no answer"
+                                                for r in settled)
+    rep["ready_max"] = max((r[3] for r in ready), default=0.0)
+    first_503 = {}
+    for t, port, status, _ in ready:
+        if status == 503 and port not in first_503:
+            first_503[port] = t
+    rep["ready_first_503"] = first_503
+    return rep
+
+
+def outage_request(d):
+    if d.body is None:
+        return stripe_request(OUTAGE_STRIPE_SET)(d)
+    return telegram_request(d)
+
+
+OUTAGE_STRIPE_SET = None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# PgBouncer (issue #22)
+
+
+class PgBouncer:
+    """Debian's pgbouncer in transaction mode on 127.0.0.1:port in front of the drill cluster (its unix socket),
+    auth_type trust (loopback only, a throwaway cluster). Runs as PGRUNAS when we are root: it refuses root."""
+
+    def __init__(self, binary, pool_size):
+        self.binary = binary
+        self.dir = os.path.join(os.path.dirname(PGLOG), "pgbouncer")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.ini = os.path.join(self.dir, "pgbouncer.ini")
+        self.log_path = os.path.join(OUT, "pgbouncer.log")
+        self.proc = None
+        self.starts = 0
+        with open(os.path.join(self.dir, "userlist.txt"), "w") as f:
+            f.write('"postgres" ""\n')
+        with open(self.ini, "w") as f:
+            f.write("""; written by scripts/drill.py
+[databases]
+telebot_drill = host=%s port=%s dbname=telebot_drill user=postgres
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = %d
+unix_socket_dir =
+auth_type = trust
+auth_file = %s
+admin_users = postgres
+pool_mode = transaction
+default_pool_size = %d
+min_pool_size = 0
+reserve_pool_size = 0
+max_client_conn = 200
+max_db_connections = %d
+server_reset_query =
+server_check_delay = 0
+server_login_retry = 1
+ignore_startup_parameters = extra_float_digits
+pidfile = %s
+""" % (PGHOST, PGPORT, self.port, os.path.join(self.dir, "userlist.txt"), pool_size, pool_size,
+                    os.path.join(self.dir, "pgbouncer.pid")))
+        if PGRUNAS:
+            subprocess.run(["chown", "-R", PGRUNAS + ":", self.dir], check=True)
+
+    def url(self):
+        return "host=127.0.0.1 port=%d user=postgres dbname=telebot_drill" % self.port
+
+    def start(self):
+        self.starts += 1
+        with open(self.log_path, "ab") as log:
+            log.write(("--- drill: start #%d of pgbouncer on port %d at %s ---\n"
+                       % (self.starts, self.port, time.strftime("%H:%M:%S"))).encode())
+            log.flush()
+            kwargs = {"user": PGRUNAS, "group": PGRUNAS, "extra_groups": []} if PGRUNAS else {}
+            self.proc = subprocess.Popen([self.binary, self.ini], stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, cwd=self.dir, **kwargs)
+        with PIDS_LOCK:
+            LIVE_PIDS.add(self.proc.pid)
+            write_pids()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.reaped()
+                raise RuntimeError("pgbouncer exited with %s while starting; log: %s"
+                                   % (self.proc.returncode, self.log_path))
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("pgbouncer not listening on port %d after 20s; log: %s" % (self.port, self.log_path))
+
+    def reaped(self):
+        with PIDS_LOCK:
+            LIVE_PIDS.discard(self.proc.pid)
+            write_pids()
+
+    def stop(self, sig=signal.SIGINT):
+        if self.proc is None or self.proc.poll() is not None:
+            if self.proc is not None:
+                self.reaped()
+            return
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.reaped()
+
+    def restart(self):
+        """Immediate shutdown (SIGTERM: client and server connections dropped mid-transaction), then start."""
+        t0 = time.monotonic()
+        self.stop(signal.SIGTERM)
+        time.sleep(0.3)
+        self.start()
+        return "pgbouncer SIGTERMed (immediate shutdown) and started again on port %d, listening after %.2fs" % (
+            self.port, time.monotonic() - t0)
+
+    def show(self, what):
+        """SHOW <what> on the admin console: list of dicts."""
+        cmd = [os.path.join(PGBIN, "psql"), "-X", "-q", "-A", "-F", "|", "-h", "127.0.0.1", "-p", str(self.port),
+               "-U", "postgres", "-d", "pgbouncer", "-c", "SHOW %s" % what]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        if res.returncode != 0:
+            raise RuntimeError("pgbouncer SHOW %s failed: %s" % (what, res.stderr.strip()))
+        lines = [line for line in res.stdout.splitlines() if line and not line.startswith("(")]
+        if not lines:
+            return []
+        head = lines[0].split("|")
+        return [dict(zip(head, line.split("|"))) for line in lines[1:]]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -1200,7 +1475,7 @@ def fmt_counter(c):
 
 
 def main():
-    global STARS_KEY
+    global STARS_KEY, OUTAGE_STRIPE_SET
     STARS_KEY = stars_payload_key()
     rng = random.Random(int(ENV.get("DRILL_SEED", "0")) or None)
     checks = Checks()
@@ -1323,6 +1598,143 @@ def main():
             % (len(leftovers), rengine.sent, "yes" if not rengine.undelivered else "NO"),
         ]))
 
+        # 4. PostgreSQL unreachable ------------------------------------------------------------------------
+        OUTAGE_STRIPE_SET = stripe_set
+        target.start()
+        target.wait_ready(60)
+        n_stripe = max(1, round(OUTAGE_EVENTS / (1 + DUP_RATE)))
+        oseq = with_duplicates(stripe_set.make(n_stripe, "o"), OUTAGE_EVENTS, rng)
+        ostars = telegram_deliveries(OUTAGE_EVENTS, rng, tset, start=2_000_000).deliveries
+        odeliveries = [Delivery(i, key, None) for i, key in enumerate(oseq)]
+        odeliveries += [Delivery(len(oseq) + i, d.key, d.body) for i, d in enumerate(ostars)]
+        rng.shuffle(odeliveries)
+        orep = outage_drill(instances, odeliveries, OUTAGE_SECONDS)
+        say("outage: %d requests while down: %s; 503 latency p50 %.1f ms, p99 %.1f ms, max %.1f ms"
+            % (orep["requests"], fmt_counter(orep["statuses"]), orep["p50"] * 1000, orep["p99"] * 1000,
+               orep["max"] * 1000))
+        checks.check("outage: every webhook answered 503 while PostgreSQL was down (no other status, no dropped "
+                     "connection)", orep["requests"] > 0 and not orep["not503"],
+                     "%d requests: %s%s" % (orep["requests"], fmt_counter(orep["statuses"]),
+                                            "; first other: %s" % (orep["not503"][0],) if orep["not503"] else ""))
+        checks.check("outage: every 503 within %.0f s" % OUTAGE_MAX_LATENCY, orep["n503"] > 0 and not orep["slow"],
+                     "max %.1f ms, p99 %.1f ms over %d; %d took >= 1 s"
+                     % (orep["max"] * 1000, orep["p99"] * 1000, orep["n503"], len(orep["slow"])))
+        checks.check("outage: every instance kept answering", len(orep["per_port"]) == len(instances),
+                     "requests per port: %s" % fmt_counter(orep["per_port"]))
+        checks.check("outage: /health/ready 503 on every instance while down",
+                     orep["ready_polls"] > 0 and set(orep["ready_statuses"]) == {"HTTP 503"},
+                     "%d probes from 1.5 s after the stop: %s; first 503 at %s s after the stop; slowest probe "
+                     "%.0f ms" % (orep["ready_polls"], fmt_counter(orep["ready_statuses"]),
+                                  ", ".join("%.2f" % v for _, v in sorted(orep["ready_first_503"].items())),
+                                  orep["ready_max"] * 1000))
+        checks.check("outage: every instance ready again after PostgreSQL came back",
+                     len(orep["ready_after"]) == len(instances),
+                     "ready after %s s" % ", ".join("%.2f" % v for _, v in sorted(orep["ready_after"].items())))
+        # What they refused is sent again, as Stripe and Telegram retry.
+        oleft = [d for d in odeliveries if d.attempts != -1]
+        oresend = [Delivery(i, d.key, d.body) for i, d in enumerate(oleft)]
+        oengine = Engine("outage-resend", oresend, outage_request, all_ports, CONCURRENCY, PHASE_TIMEOUT)
+        oengine.run()
+        checks.check("outage: refused deliveries accepted once PostgreSQL was back",
+                     not oengine.undelivered and not oengine.violations,
+                     "%d re-sent, %d undelivered; %s" % (len(oresend), len(oengine.undelivered),
+                                                        "; ".join(oengine.violations[:3])))
+        summary.append(("PostgreSQL unreachable for %.0f s (pg_ctl stop -m fast, then start)" % OUTAGE_SECONDS, [
+            "%d deliveries (%d Stripe invoice.paid, %d Telegram Stars incl. refunds and duplicates) sent by %d "
+            "threads round-robin to 3 instances, refused ones again each round: %d requests in %.1fs: %s"
+            % (len(odeliveries), len(oseq), len(ostars), OUTAGE_CONCURRENCY, orep["requests"], orep["down_for"],
+               fmt_counter(orep["statuses"])),
+            "503 latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms (limit %.0f ms); requests per instance: %s"
+            % (orep["p50"] * 1000, orep["p99"] * 1000, orep["max"] * 1000, OUTAGE_MAX_LATENCY * 1000,
+               ", ".join(str(v) for _, v in sorted(orep["per_port"].items()))),
+            "/health/ready: %d probes from 1.5 s after the stop: %s; first 503 %s s after the stop"
+            % (orep["ready_polls"], fmt_counter(orep["ready_statuses"]),
+               "/".join("%.2f" % v for _, v in sorted(orep["ready_first_503"].items()))),
+            "back: instances ready %s s after pg_ctl start; %d deliveries re-sent: %d attempts, all 2xx: %s"
+            % ("/".join("%.2f" % v for _, v in sorted(orep["ready_after"].items())), len(oresend), oengine.sent,
+               "yes" if not oengine.undelivered else "NO"),
+        ]))
+
+        # 5. Through PgBouncer in transaction mode ---------------------------------------------------------
+        if not PGBOUNCER:
+            say("pgbouncer: skipped (%s)" % (PGBOUNCER_SKIP or "no pgbouncer"))
+            summary.append(("PgBouncer (transaction mode)", ["skipped (%s)" % (PGBOUNCER_SKIP or "no pgbouncer")]))
+        else:
+            for inst in instances:
+                inst.stop()
+            bouncer = PgBouncer(PGBOUNCER, PGB_POOL_SIZE)
+            bouncer.start()
+            bports = []
+            while len(bports) < 3:
+                p = free_port()
+                if p not in bports and p not in ports and p != bouncer.port:
+                    bports.append(p)
+            binstances = [Instance(4 + i, bports[i], stub.server_address[1], bouncer.url(),
+                                   {"DB_PREPARED_STATEMENTS": PGB_PREPARED}) for i in range(3)]
+            instances += binstances
+            try:
+                for inst in binstances:
+                    inst.start()
+                for inst in binstances:
+                    inst.wait_ready(90)
+                say("pgbouncer %s on 127.0.0.1:%d (pool_mode transaction, default_pool_size %d); instances 4-6 on "
+                    "ports %s" % (bouncer.binary, bouncer.port, PGB_POOL_SIZE, bports))
+                b_ports = lambda: bports  # noqa: E731
+                # Stripe through PgBouncer
+                n_unique = max(1, round(PGB_EVENTS / (1 + DUP_RATE)))
+                n_inv = max(1, round(n_unique / (1 + STRIPE_REFUND_RATE + 2 * (STRIPE_LOST_RATE + STRIPE_WON_RATE))))
+                bids = stripe_set.make_with_reversals(n_inv, "b", rng)
+                bseq = with_duplicates(bids, max(PGB_EVENTS, len(bids)), rng)
+                bengine = Engine("pgbouncer-stripe", [Delivery(i, k, None) for i, k in enumerate(bseq)],
+                                 stripe_request(stripe_set), b_ports, CONCURRENCY, PHASE_TIMEOUT)
+                bfaults = []
+                belapsed = run_with_faults(bengine, [
+                    (0.30, "pgbouncer stripe: PgBouncer restart", bouncer.restart),
+                    (0.60, "pgbouncer stripe: PostgreSQL restart", fault_pg_restart),
+                ], bfaults)
+                # Stars through PgBouncer
+                btset_deliveries = telegram_deliveries(PGB_EVENTS, rng, tset, start=1_000_000).deliveries
+                btengine = Engine("pgbouncer-telegram", btset_deliveries, telegram_request, b_ports, CONCURRENCY,
+                                  PHASE_TIMEOUT)
+                btelapsed = run_with_faults(btengine, [
+                    (0.30, "pgbouncer telegram: PostgreSQL restart", fault_pg_restart),
+                    (0.60, "pgbouncer telegram: PgBouncer restart", bouncer.restart),
+                ], bfaults)
+                say("pgbouncer: stripe %d deliveries in %.1fs (%d attempts), telegram %d in %.1fs (%d attempts)"
+                    % (len(bseq), belapsed, bengine.sent, len(btset_deliveries), btelapsed, btengine.sent))
+                stats = bouncer.show("STATS")
+                pools = bouncer.show("POOLS")
+                xacts = sum(int(r.get("total_xact_count", 0)) for r in stats if r.get("database") == "telebot_drill")
+                for label, ok, detail in bfaults:
+                    checks.check(label, ok, detail)
+                for name, eng in (("stripe", bengine), ("telegram", btengine)):
+                    checks.check("pgbouncer %s: every delivery got a 2xx within %ds" % (name, PHASE_TIMEOUT),
+                                 not eng.undelivered, "%d undelivered" % len(eng.undelivered))
+                    checks.check("pgbouncer %s: no 5xx but 503, no 4xx" % name, not eng.violations,
+                                 "; ".join(eng.violations[:5]))
+                checks.check("pgbouncer: the instances' transactions went through PgBouncer", xacts > 0,
+                             "%d transactions since its last restart" % xacts)
+                summary.append(("PgBouncer %s (pool_mode transaction, default_pool_size %d, DB_PREPARED_STATEMENTS="
+                                "%s, 3 instances x DB_POOL_SIZE 8)" % (bouncer.binary, PGB_POOL_SIZE, PGB_PREPARED), [
+                    "stripe: %d deliveries (%d unique events, %d invoices: %s), %d attempts, %d re-sent, %.1fs; "
+                    "failed attempts: %s" % (len(bseq), len(bids), n_inv, fmt_counter(collections.Counter(
+                        stripe_set.invoices[i][2] for i in stripe_set.invoices if i.startswith("in_drill_b")
+                        and stripe_set.invoices[i][2])), bengine.sent, bengine.retries, belapsed,
+                        fmt_counter(bengine.errors)),
+                    "telegram: %d deliveries, %d attempts, %d re-sent, %.1fs; failed attempts: %s"
+                    % (len(btset_deliveries), btengine.sent, btengine.retries, btelapsed, fmt_counter(btengine.errors)),
+                    "pgbouncer since its last restart: %d transactions, %s queries; pools: %s"
+                    % (xacts, "+".join(r.get("total_query_count", "?") for r in stats
+                                       if r.get("database") == "telebot_drill"),
+                       "; ".join("%s cl_active %s sv_active %s sv_idle %s" % (
+                           r.get("database"), r.get("cl_active"), r.get("sv_active"), r.get("sv_idle"))
+                           for r in pools if r.get("database") == "telebot_drill")),
+                ] + ["fault: %s: %s" % (label, detail) for label, ok, detail in bfaults]))
+            finally:
+                for inst in binstances:
+                    inst.stop()
+                bouncer.stop()
+
         # Retry worker, then the database ------------------------------------------------------------------
         first, pending, waited = wait_for_retries(RETRY_DRAIN_TIMEOUT)
         checks.check("ledger: nothing left received or failed", not pending,
@@ -1341,7 +1753,7 @@ def main():
                stripe_db["invoices_refunded"]),
             "stars ledger rows %d for %d unique charges + %d refunds (%s); grants %d (%s); users revoked %d; "
             "invoices %d (paid %d, refunded %d); telegram_updates %d"
-            % (tele_db["rows"], tunique, tset.refunded, fmt_counter(tele_db["statuses"]), tele_db["grants"],
+            % (tele_db["rows"], tset.unique, tset.refunded, fmt_counter(tele_db["statuses"]), tele_db["grants"],
                fmt_counter(tele_db["grant_states"]), tele_db["revoked_users"], tele_db["invoices"],
                tele_db["invoices_paid"], tele_db["invoices_refunded"], tele_db["updates"]),
             "entitlement changes (audit rows, only where the read model changed): %s; grant states: %s"
@@ -1380,7 +1792,8 @@ def main():
     verdict = "PASS" if not failed else "FAIL (%d of %d checks)" % (len(failed), len(checks.results))
     lines.append("drill: %s" % verdict)
     if failed:
-        lines.append("serve logs: %s/instance-{1,2,3}.log, PostgreSQL log: %s/postgres.log" % (OUT, OUT))
+        lines.append("serve logs: %s/instance-N.log (4-6: through PgBouncer, its log pgbouncer.log), PostgreSQL log: "
+                     "%s/postgres.log" % (OUT, OUT))
     text = "\n".join(lines)
     print(text, flush=True)
     with open(os.path.join(OUT, "summary.txt"), "w") as f:

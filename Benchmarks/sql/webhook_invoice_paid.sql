@@ -1,11 +1,14 @@
 -- pgbench -M prepared: what `telebot serve` runs for ONE new Stripe `invoice.paid` event (a renewal: the user's
--- entitlement exists), statement for statement, in one transaction. The statement texts are the handler's own
--- (PaymentLedger.claim, PlanStore.plan, InvoiceStore.upsert, StripeSubscriptionSync.endedAfter,
--- EntitlementStore.lock and .apply as .grant calls it), captured with log_statement=all
+-- subscription exists), statement for statement, in one transaction. The statement texts are the handler's own
+-- (PaymentLedger.claim, PlanStore.plan by price, GrantStore.lockPayments, InvoiceStore.upsert, GrantStore.insert,
+-- GrantStore.recompute -> entitlement_recompute()), captured with log_statement=all
 -- (scripts/bench-webhook --capture-sql); only `$n` became `:variable`. Values the server gets from the event are
 -- pgbench variables: constants from -D (scripts/bench-webhook sets them, the payload is an event body as the load
 -- generator sends it) and random ids: a fresh event id and provider invoice id per transaction, a random seeded user.
--- Results the server reads back and binds later (ledger row id, the locked entitlement) are taken with \gset.
+-- Results the server reads back and binds later (the ledger row id, the grant id) are taken with \gset. The texts
+-- the server binds per event (the payment key, the refs array, the subscription id) are built in SQL from :evt and
+-- :uid, since pgbench cannot make per-transaction strings (and `:` inside them is written \x3a: pgbench would read
+-- `:invoice` in a literal as a variable): --capture-sql reports those expressions as differences.
 
 \set uid random(1, :users)
 \set evt random(1000000000000, 9000000000000000000)
@@ -15,7 +18,9 @@ INSERT INTO payment_events (provider, event_id, event_type, status, attempts, pa
 VALUES (:provider, :evt, :event_type, 'processed', 1, :payload, :created, now())
 ON CONFLICT (provider, event_id) DO NOTHING
 RETURNING id \gset ev_
-SELECT code, name, period_days, stripe_price_id, stars_price, recurring, active FROM plans WHERE code = :plan;
+SELECT code, name, period_days, stripe_price_id, stars_price, recurring, active FROM plans WHERE stripe_price_id = :price;
+SELECT count(pg_advisory_xact_lock(h)) FROM (
+    SELECT DISTINCT hashtextextended(r, 8008) AS h FROM unnest(ARRAY[E'in\x3a' || (:evt)::text]::text[]) AS r ORDER BY 1) AS locks;
 INSERT INTO invoices AS i (provider, provider_invoice_id, user_id, plan, amount, currency, status,
     hosted_url, period_start, period_end, created_at)
 VALUES (:provider, :evt, :uid, :plan,
@@ -32,21 +37,17 @@ ON CONFLICT (provider, provider_invoice_id) DO UPDATE SET
     period_end = coalesce(EXCLUDED.period_end, i.period_end),
     updated_at = now()
 RETURNING id, provider, provider_invoice_id, user_id, plan, amount, currency, status, hosted_url, period_start, period_end, created_at;
-SELECT 1 AS ended FROM stripe_subscriptions
-WHERE subscription_id = :uid AND status IN ('canceled', 'incomplete_expired')
-  AND last_event_created > :created
-FOR SHARE;
-INSERT INTO user_entitlements AS e (user_id, plan, status, source, expires_at)
-VALUES (:uid, :plan, 'expired', :provider, now())
-ON CONFLICT (user_id, plan) DO UPDATE SET updated_at = e.updated_at
-RETURNING id, status, expires_at, (xmax = 0) AS inserted \gset lk_
-WITH updated AS (UPDATE user_entitlements SET status = 'active', source = :provider,
-starts_at = CASE WHEN (status NOT IN ('active', 'past_due') OR expires_at <= now() OR false) THEN now() ELSE starts_at END,
-expires_at = greatest(CASE WHEN :lk_inserted THEN now() ELSE expires_at END, :period_end) , updated_at = now() WHERE id = :lk_id RETURNING id, user_id, plan, status, expires_at)
-INSERT INTO entitlement_changes (entitlement_id, user_id, plan, action, actor, reason, payment_event_id,
-    before_status, after_status, before_expires_at, after_expires_at)
-SELECT id, user_id, plan, :action, :provider, :reason, :ev_id,
-    :lk_status, status, :lk_expires_at, expires_at
-FROM updated
-RETURNING id, after_status, after_expires_at;
+INSERT INTO entitlement_grants (user_id, plan, source, payment_key, kind, grace, purchased_at, period_start,
+    period_end, duration, cut_at, state, subscription_ref, refs, payment_event_id)
+SELECT (:uid)::bigint, (:plan)::text, (:provider)::text, E'stripe\x3ainvoice\x3a' || (:evt)::text, 'period', false,
+    (:period_start)::timestamptz, (:period_start)::timestamptz, (:period_end)::timestamptz, make_interval(secs => NULL),
+    (SELECT CASE WHEN s.plan IS DISTINCT FROM (:plan)::text AND s.plan_changed_at > (:period_start)::timestamptz
+                 THEN least(s.ended_at, s.plan_changed_at) ELSE s.ended_at END
+     FROM stripe_subscriptions s WHERE s.subscription_id = 'sub_bench_' || (:uid)::text),
+    grant_reversal_state(ARRAY[E'in\x3a' || (:evt)::text]::text[]), 'sub_bench_' || (:uid)::text, ARRAY[E'in\x3a' || (:evt)::text]::text[],
+    (:ev_id)::bigint
+ON CONFLICT (payment_key) DO NOTHING
+RETURNING id, state \gset gr_
+SELECT status, expires_at, changed FROM entitlement_recompute(:uid, :plan, :provider,
+    :reason, :ev_id, :gr_id);
 COMMIT;

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import HTTPTypes
 import HummingbirdTesting
 import PGClient
@@ -50,7 +49,7 @@ import Testing
 
     @Test func readyAnswersWithinItsTimeoutWhenTheDatabaseHangs() async throws {
         // A listener that accepts TCP connections and never speaks: libpq waits on it (connect_timeout 10).
-        let listener = try SilentListener()
+        let listener = try ListeningSocket()
         defer { listener.close() }
         let pool = PGPool(
             configuration: PGPoolConfiguration(
@@ -62,38 +61,5 @@ import Testing
             #expect(ContinuousClock.now - started < .seconds(3))
         }
         await pool.close(drainTimeout: .seconds(1))
-    }
-}
-
-/// A TCP listener on loopback whose accepted connections never get an answer.
-final class SilentListener: Sendable {
-    let port: Int
-    /// The listening descriptor until closed. Closing twice would close whatever descriptor reused the number
-    /// (in this process: one of SwiftNIO's sockets, which crashed its selector).
-    private let fd: Mutex<Int32?>
-
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        guard bound == 0, listen(fd, 16) == 0 else { throw POSIXError(.EADDRINUSE) }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        self.fd = Mutex(fd)
-        self.port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    func close() {
-        fd.withLock { fd in
-            if let open = fd { _ = Foundation.close(open) }
-            fd = nil
-        }
     }
 }

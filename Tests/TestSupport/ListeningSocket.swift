@@ -1,13 +1,17 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A TCP socket listening on 127.0.0.1 at a free port, held open to make that port busy for a test.
+/// A TCP socket listening on 127.0.0.1 at a free port whose connections are never accepted or answered: it makes
+/// a port busy (`serve` must refuse it), or plays a server that never answers (a database that hangs).
 public final class ListeningSocket: Sendable {
     public let port: Int
-    private let descriptor: Int32
+    /// The listening descriptor until closed. Closing twice would close whatever descriptor reused the number
+    /// (in a test process: one of SwiftNIO's sockets, which crashed its selector).
+    private let descriptor: Mutex<Int32?>
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -24,18 +28,22 @@ public final class ListeningSocket: Sendable {
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
         }
-        guard bound == 0, listen(fd, 1) == 0 else {
+        guard bound == 0, listen(fd, 16) == 0 else {
             Glibc.close(fd)
             throw Failure(description: "bind/listen: errno \(errno)")
         }
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        descriptor = fd
+        descriptor = Mutex(fd)
         port = Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// Closes the socket once; later calls do nothing.
     public func close() {
-        _ = Glibc.close(descriptor)
+        descriptor.withLock { fd in
+            if let open = fd { _ = Glibc.close(open) }
+            fd = nil
+        }
     }
 }

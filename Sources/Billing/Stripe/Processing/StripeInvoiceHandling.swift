@@ -7,10 +7,7 @@ enum StripeInvoiceHandling {
     static func paid(_ tx: PGConnection, _ context: StripeEventHandler.Context, _ invoice: StripeInvoice) throws
         -> StripeEffect
     {
-        let object = "invoice \(invoice.id)"
-        let userID = try StripeEventHandler.user(
-            tx, metadataUser: invoice.userID, customer: invoice.customer, object: object, verify: false)
-        let plan = try StripeEventHandler.plan(tx, code: invoice.plan, priceIDs: invoice.priceIDs, object: object)
+        let (userID, plan) = try owner(tx, invoice)
         guard let periodEnd = invoice.linePeriodEnd ?? invoice.periodEnd else {
             throw StripeProcessingError.missingPeriodEnd(invoice: invoice.id)
         }
@@ -36,10 +33,7 @@ enum StripeInvoiceHandling {
     static func failed(_ tx: PGConnection, _ context: StripeEventHandler.Context, _ invoice: StripeInvoice) throws
         -> StripeEffect
     {
-        let object = "invoice \(invoice.id)"
-        let userID = try StripeEventHandler.user(
-            tx, metadataUser: invoice.userID, customer: invoice.customer, object: object, verify: false)
-        let plan = try StripeEventHandler.plan(tx, code: invoice.plan, priceIDs: invoice.priceIDs, object: object)
+        let (userID, plan) = try owner(tx, invoice)
         // The foreign keys of the invoice (when new) and of the notification stand in for a SELECT of the user.
         return try StripeEventHandler.reportingUnknownUser(userID) {
             try InvoiceStore.upsert(tx, StripeInvoiceRecord.make(invoice, userID: userID, plan: plan.code, status: .pastDue))
@@ -60,5 +54,14 @@ enum StripeInvoiceHandling {
                 message: "Your payment for \(plan.name) did not go through. Please update your card to keep access.")
             return StripeEffect(changed: true)
         }
+    }
+
+    /// The invoice's user (metadata, else the customer link; not looked up: the writes' foreign keys check it) and its
+    /// plan (the price, metadata only as a fallback).
+    private static func owner(_ tx: PGConnection, _ invoice: StripeInvoice) throws -> (userID: Int64, plan: Plan) {
+        let object = "invoice \(invoice.id)"
+        let userID = try StripeEventHandler.user(
+            tx, metadataUser: invoice.userID, customer: invoice.customer, object: object, verify: false)
+        return (userID, try StripeEventHandler.plan(tx, code: invoice.plan, priceIDs: invoice.priceIDs, object: object))
     }
 }
