@@ -11,7 +11,8 @@ One process, two HTTP servers on 127.0.0.1:
            GET  /demo                redirects to the Mini App with freshly signed initData (demo user)
            GET  /demo/init-data      the same as JSON: {"init_data", "url", "telegram_id"}
   Stripe   (STRIPE_API_BASE_URL)    POST /v1/customers, /v1/checkout/sessions, /v1/billing_portal/sessions,
-                                     GET /v1/subscriptions/<id>, /v1/customers/<id>, /v1/checkout/sessions/<id>
+                                     GET /v1/subscriptions/<id>, /v1/customers/<id>, /v1/checkout/sessions/<id>,
+                                     POST /v1/subscriptions/<id> (cancel_at_period_end)
                                      (form-encoded, Bearer key, Idempotency-Key replays the first answer)
            GET  /checkout/<cs_id>    Checkout page: "Pay" sends telebot checkout.session.completed (and, for a
                                      subscription, customer.subscription.created and invoice.paid with the price
@@ -665,6 +666,18 @@ class Handler(BaseHTTPRequestHandler):
             with self.state.lock:
                 subscription = self.state.subscriptions.get(match.group(1))
             return (200, subscription, "") if subscription else missing("subscription", match.group(1))
+        if method == "POST" and match:
+            # Cancel / resume at period end, as the Mini App's buttons ask; Stripe then sends
+            # customer.subscription.updated (delivered from a thread, after this answer).
+            with self.state.lock:
+                subscription = self.state.subscriptions.get(match.group(1))
+                if subscription is not None and "cancel_at_period_end" in form:
+                    subscription["cancel_at_period_end"] = form.get("cancel_at_period_end") == "true"
+                    subscription = dict(subscription)
+            if subscription is None:
+                return missing("subscription", match.group(1))
+            threading.Timer(0.2, self.deliver_stripe, args=("customer.subscription.updated", subscription)).start()
+            return 200, subscription, subscription["id"]
         return 404, {"error": {"type": "invalid_request_error",
                                "message": f"Unrecognized request URL ({method}: {path})."}}, "unrecognized"
 

@@ -7,7 +7,10 @@ struct TelebotCommand: AsyncParsableCommand {
         commandName: "telebot",
         abstract: "The money side of a Telegram bot: Stripe and Telegram Stars subscriptions, Mini App, marketing.",
         discussion: AppConfig.environmentHelp,
-        subcommands: [ServeCommand.self, MigrateCommand.self, PlansCommand.self, ProbeCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, PlansCommand.self, ProbeCommand.self, ReconcileCommand.self,
+            TelegramCommand.self,
+        ]
     )
 
     /// Parses and runs a subcommand; `CommandFailure`s become one line on stderr and their exit code.

@@ -400,8 +400,9 @@ import Testing
             let empty = try await harness.request(.get, "/api/v1/billing/subscription", token: signedIn.token)
             #expect(empty.status == .ok, "\(empty.text)")
             let none = try #require(empty.json)
-            #expect(Self.keys(none) == ["plan", "status", "expires_at", "provider"])
-            #expect(none.values.allSatisfy { $0 is NSNull })
+            #expect(Self.keys(none) == ["plan", "status", "expires_at", "provider", "renews"])
+            #expect(none.filter { $0.key != "renews" }.values.allSatisfy { $0 is NSNull })
+            #expect(none["renews"] as? Bool == false)
 
             try await harness.insertEntitlement(
                 userID: signedIn.userID, plan: "premium_monthly", status: "active", source: "stripe", expiresIn: 30 * 86_400)
@@ -413,8 +414,9 @@ import Testing
                 userID: signedIn.userID, plan: "card_year", status: "revoked", source: "stripe", expiresIn: 300 * 86_400)
             let response = try await harness.request(.get, "/api/v1/billing/subscription", token: signedIn.token)
             let body = try #require(response.json)
-            #expect(Self.keys(body) == ["plan", "status", "expires_at", "provider"])
+            #expect(Self.keys(body) == ["plan", "status", "expires_at", "provider", "renews"])
             #expect(body["plan"] as? String == "boost_week")
+            #expect(body["renews"] as? Bool == false)
             #expect(body["status"] as? String == "active")
             #expect(body["provider"] as? String == "telegram_stars")
             #expect(Self.isRFC3339UTC(body["expires_at"]))

@@ -363,6 +363,14 @@ import Testing
         try await Harness.with { app in
             let response = try await app.postUpdate(Updates.text(updateID: 96, "/buy"))
             #expect(response.status == .ok)
+            // /buy lists the plans; the button of a one-time plan sends its invoice.
+            let choice = try #require(try await app.fake.waitForCalls("sendMessage", count: 1).first)
+            let buttons = choice.body["reply_markup"]?["inline_keyboard"]?.array?.compactMap { $0.array?.first } ?? []
+            #expect(buttons.compactMap { $0["callback_data"]?.string } == ["buy:" + Harness.plan])
+            #expect(
+                try await app.postUpdate(
+                    Updates.callback(updateID: 95, queryID: "q-buy", data: "buy:" + Harness.plan)
+                ).status == .ok)
             let invoices = try await app.fake.waitForCalls("sendInvoice", count: 1)
             let call = try #require(invoices.first)
             #expect(call.status == 200)

@@ -35,7 +35,8 @@ extension FakeBotAPI.Store {
         case "createInvoiceLink":
             if let problem = Self.invoiceProblem(body) { return Self.error(400, "Bad Request: \(problem)") }
             if let period = body["subscription_period"] {
-                guard period.int == 2_592_000, body["currency"]?.string == "XTR" else {
+                // 30 days; Telegram's test environment also accepts 60 and 300 seconds.
+                guard [2_592_000, 60, 300].contains(period.int ?? 0), body["currency"]?.string == "XTR" else {
                     return Self.error(400, "Bad Request: SUBSCRIPTION_PERIOD_INVALID")
                 }
             }
@@ -69,7 +70,19 @@ extension FakeBotAPI.Store {
             else { return Self.error(400, "Bad Request: CHARGE_ID_INVALID") }
             answer = Self.ok(true)
         case "getStarTransactions":
-            answer = Self.ok(["transactions": []])
+            let offset = max(0, Int(body["offset"]?.int ?? 0))
+            let limit = Int(body["limit"]?.int ?? 100)
+            guard (1...100).contains(limit) else { return Self.error(400, "Bad Request: LIMIT_INVALID") }
+            let page = state.starTransactions.dropFirst(offset).prefix(limit)
+            answer = Self.ok(["transactions": .array(Array(page))])
+        case "getWebhookInfo":
+            // The last setWebhook's URL and update types, as Telegram reports them (never the secret token).
+            let last = state.calls.last { $0.method == "setWebhook" && $0.status == 200 }?.body
+            var info: [String: JSON] = [
+                "url": last?["url"] ?? "", "has_custom_certificate": false, "pending_update_count": 0,
+            ]
+            if let allowed = last?["allowed_updates"] { info["allowed_updates"] = allowed }
+            answer = Self.ok(.object(info))
         case "setWebhook", "deleteWebhook", "setMyCommands", "sendChatAction":
             answer = Self.ok(true)
         default:

@@ -10,6 +10,8 @@ extension FakeBotAPI {
         var nextMessageID: Int64 = 1
         var refundedCharges: Set<String> = []
         var unauthorizedCalls = 0
+        /// What `getStarTransactions` lists (`FakeBotAPI.addStarTransactions`), in the order given.
+        var starTransactions: [JSON] = []
     }
 
     /// An answer to write.

@@ -12,6 +12,10 @@ extension FakeStripe.Store {
             return createCheckoutSession(&state, fields)
         case ("POST", "/v1/billing_portal/sessions"):
             return createPortalSession(&state, fields)
+        case ("POST", _) where path.hasPrefix("/v1/subscriptions/"):
+            return updateSubscription(&state, path: path, fields)
+        case ("GET", "/v1/events"):
+            return listEvents(state, form)
         case ("GET", _):
             if let json = state.objects[path] { return Answer(status: 200, json: json) }
             return Self.errorAnswer(
@@ -93,6 +97,28 @@ extension FakeStripe.Store {
                 "metadata": Self.nested(fields, "metadata"), "success_url": successURL,
                 "cancel_url": fields["cancel_url"] ?? NSNull(), "subscription": NSNull(),
             ])
+    }
+
+    /// `POST /v1/subscriptions/{id}`: only `cancel_at_period_end`, on a subscription put there with `stub`.
+    private func updateSubscription(_ state: inout State, path: String, _ fields: [String: String]) -> Answer {
+        guard let json = state.objects[path],
+            var object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any]
+        else {
+            return Self.errorAnswer(
+                404, type: "invalid_request_error", code: "resource_missing", param: "id",
+                message: "No such subscription: '\(path.split(separator: "/").last ?? "")'")
+        }
+        if let flag = fields["cancel_at_period_end"] {
+            guard flag == "true" || flag == "false" else {
+                return Self.errorAnswer(
+                    400, type: "invalid_request_error", code: "parameter_invalid_boolean", param: "cancel_at_period_end",
+                    message: "Invalid boolean: \(flag)")
+            }
+            object["cancel_at_period_end"] = flag == "true"
+        }
+        let updated = Self.json(object)
+        state.objects[path] = updated
+        return Answer(status: 200, json: updated)
     }
 
     private func createPortalSession(_ state: inout State, _ fields: [String: String]) -> Answer {

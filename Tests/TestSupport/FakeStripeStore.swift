@@ -31,6 +31,8 @@ extension FakeStripe {
             var objects: [String: Data] = [:]
             var created: [Created] = []
             var counter = 0
+            /// Events `GET /v1/events` lists (`FakeStripe.addEvents`), in the order added.
+            var events: [ListedEvent] = []
         }
 
         /// A computed answer.

@@ -143,6 +143,10 @@ def main():
                    ('telegram_stars', 'ch_browser_1', {user_id}, 'boost_week', 50, 'XTR', 'refunded', NULL,
                     now() - interval '1 day');
             INSERT INTO stripe_customers (user_id, customer_id) VALUES ({user_id}, 'cus_browser');
+            INSERT INTO stripe_subscriptions (subscription_id, user_id, customer_id, plan, status, current_period_end,
+                                              last_event_created)
+            VALUES ('sub_browser', {user_id}, 'cus_browser', 'premium_monthly', 'active',
+                    now() + interval '20 days', now());
         """)
         init_data = signed_init_data({"id": TELEGRAM_ID, "first_name": "Ann", "username": "ann",
                                       "language_code": "en"})
@@ -197,6 +201,35 @@ def main():
         sessions = [c for c in stripe_calls.calls if c["name"] == "/v1/checkout/sessions"]
         check("Stripe checkout session created once with an idempotency key",
               len(sessions) == 1 and bool(sessions[0]["idempotency_key"]), str(sessions))
+
+        # Cancel and resume the renewal of the card subscription.
+        expiry = driver.find_element(By.ID, "plan-expiry")
+        check("a renewing subscription reads 'Renews on'", expiry.text.startswith("Renews on"), expiry.text)
+        renewal = driver.find_element(By.ID, "renewal")
+        check("a Cancel renewal button is offered", renewal.is_displayed() and "Cancel" in renewal.text, renewal.text)
+        renewal.click()
+        WebDriverWait(driver, 10).until(
+            lambda d: d.find_element(By.ID, "plan-expiry").text.startswith("Ends on"))
+        check("after Cancel the plan reads 'Ends on'", driver.find_element(By.ID, "plan-expiry").text.startswith("Ends on"),
+              driver.find_element(By.ID, "plan-expiry").text)
+        updates = [c for c in stripe_calls.calls if c["name"] == "/v1/subscriptions/sub_browser"]
+        check("Stripe was asked to cancel at the period's end",
+              len(updates) == 1 and updates[0]["form"].get("cancel_at_period_end") == ["true"], str(updates))
+        check("the database records the scheduled cancellation",
+              psql(database, "SELECT cancel_at_period_end FROM stripe_subscriptions WHERE subscription_id = 'sub_browser'")
+              == "t")
+        driver.save_screenshot(os.path.join(OUTPUT, "miniapp-billing-canceled.png"))
+        renewal = driver.find_element(By.ID, "renewal")
+        check("a Resume button is offered after Cancel", "Resume" in renewal.text, renewal.text)
+        renewal.click()
+        WebDriverWait(driver, 10).until(
+            lambda d: d.find_element(By.ID, "plan-expiry").text.startswith("Renews on"))
+        check("after Resume the plan reads 'Renews on' again",
+              driver.find_element(By.ID, "plan-expiry").text.startswith("Renews on"),
+              driver.find_element(By.ID, "plan-expiry").text)
+        updates = [c for c in stripe_calls.calls if c["name"] == "/v1/subscriptions/sub_browser"]
+        check("Stripe was asked to resume",
+              len(updates) == 2 and updates[1]["form"].get("cancel_at_period_end") == ["false"], str(updates))
 
         driver.save_screenshot(os.path.join(OUTPUT, "miniapp-billing.png"))
     except Exception as error:  # a crash is a failure, with its reason

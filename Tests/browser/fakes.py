@@ -71,6 +71,10 @@ def start_stripe():
                 result = {"id": "cs_browser", "object": "checkout.session", "url": "https://checkout.stripe.test/cs_browser"}
             elif self.path == "/v1/billing_portal/sessions":
                 result = {"id": "bps_browser", "object": "billing_portal.session", "url": "https://billing.stripe.test/p"}
+            elif self.path.startswith("/v1/subscriptions/"):
+                result = {"id": self.path.rsplit("/", 1)[-1], "object": "subscription", "customer": "cus_browser",
+                          "status": "active",
+                          "cancel_at_period_end": form.get("cancel_at_period_end", ["false"])[0] == "true"}
             else:
                 self.send_response(404)
                 self.end_headers()

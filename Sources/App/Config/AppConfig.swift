@@ -50,11 +50,24 @@ struct AppConfig: Sendable {
     var marketingCTATypes: [String]
     /// Days of access kept after a failed Stripe renewal while Stripe retries (`PAST_DUE_GRACE_DAYS`).
     var pastDueGraceDays: Int
+    /// `RECONCILE_INTERVAL_SECONDS`: how often `serve` reconciles payments with the providers (0: never).
+    var reconcileIntervalSeconds: Int = 3600
+    /// `RECONCILE_LOOKBACK_HOURS`: how far back each reconciliation run looks.
+    var reconcileLookbackHours: Int = 72
     var logLevel: String
     var logFormat: LogFormat
     var shutdownGrace: Duration
     /// Idle and read timeouts of HTTP connections (fixed; tests shorten them).
     var httpTimeouts = HTTPTimeouts()
+    /// `STARS_SUBSCRIPTION_PERIOD_SECONDS`: `subscription_period` of Stars subscription links.
+    var starsSubscriptionPeriod: Int = 2_592_000
+    /// `SUPPORT_TEXT`: the bot's answer to `/paysupport`.
+    var supportText: String = AppConfig.defaultSupportText
+    /// `TERMS_URL`: the bot's answer to `/terms`; nil: terms are not configured.
+    var termsURL: String?
+
+    static let defaultSupportText =
+        "For help with a payment, write to this bot describing the problem and the date of the payment; we answer within two business days."
 
     enum LogFormat: String, Sendable {
         case json
@@ -103,6 +116,11 @@ struct AppConfig: Sendable {
             MarketingMetrics.defaultCTATypes.joined(separator: ", ")
         ),
         ("PAST_DUE_GRACE_DAYS", "access kept after a failed Stripe renewal while Stripe retries", "3"),
+        ("RECONCILE_INTERVAL_SECONDS", "how often serve applies payments whose webhooks never arrived (0: never)", "3600"),
+        ("RECONCILE_LOOKBACK_HOURS", "how far back each reconciliation run looks", "72"),
+        ("STARS_SUBSCRIPTION_PERIOD_SECONDS", "seconds between Stars subscription charges: 2592000, or 60 or 300 on Telegram's test environment", "2592000"),
+        ("SUPPORT_TEXT", "the bot's answer to /paysupport", "a generic text"),
+        ("TERMS_URL", "the bot's answer to /terms", "the bot says terms are not configured"),
         ("LOG_LEVEL", "trace, debug, info, notice, warning, error, critical", "info"),
         ("LOG_FORMAT", "json or text", "json"),
         ("SHUTDOWN_GRACE_SECONDS", "how long in-flight requests may finish after SIGTERM", "20"),
@@ -230,10 +248,32 @@ struct AppConfig: Sendable {
             marketingPostInterval: .milliseconds(Int64(intervalHours * 3_600_000)),
             marketingCTATypes: ctaTypes,
             pastDueGraceDays: try reader.int("PAST_DUE_GRACE_DAYS", default: 3, range: 0...60),
+            reconcileIntervalSeconds: try reader.int("RECONCILE_INTERVAL_SECONDS", default: 3600, range: 0...2_592_000),
+            reconcileLookbackHours: try reader.int("RECONCILE_LOOKBACK_HOURS", default: 72, range: 1...2160),
             logLevel: logLevel,
             logFormat: logFormat,
-            shutdownGrace: .seconds(try reader.int("SHUTDOWN_GRACE_SECONDS", default: 20, range: 0...3600))
+            shutdownGrace: .seconds(try reader.int("SHUTDOWN_GRACE_SECONDS", default: 20, range: 0...3600)),
+            starsSubscriptionPeriod: try starsSubscriptionPeriod(reader),
+            supportText: reader.string("SUPPORT_TEXT") ?? AppConfig.defaultSupportText,
+            termsURL: try termsURL(reader)
         )
+    }
+
+    /// `STARS_SUBSCRIPTION_PERIOD_SECONDS`: Telegram accepts 30 days, and 60 or 300 seconds on its test environment.
+    private static func starsSubscriptionPeriod(_ reader: EnvironmentReader) throws(Invalid) -> Int {
+        let period = try reader.int("STARS_SUBSCRIPTION_PERIOD_SECONDS", default: 2_592_000, range: 1...31_536_000)
+        guard [2_592_000, 60, 300].contains(period) else {
+            throw Invalid(
+                variable: "STARS_SUBSCRIPTION_PERIOD_SECONDS",
+                problem: "must be 2592000 (30 days), or 60 or 300 on Telegram's test environment")
+        }
+        return period
+    }
+
+    /// `TERMS_URL`: an http(s) URL, or nil when unset.
+    private static func termsURL(_ reader: EnvironmentReader) throws(Invalid) -> String? {
+        guard reader.string("TERMS_URL") != nil else { return nil }
+        return try reader.url("TERMS_URL", default: "")
     }
 
     /// Secrets an attacker could guess or brute-force offline must have at least 32 bytes.
@@ -300,6 +340,8 @@ struct AppConfig: Sendable {
             "marketing_channel_id": marketingChannelID ?? "unset", "marketing_post_interval": "\(marketingPostInterval)",
             "marketing_cta_types": marketingCTATypes.joined(separator: ","),
             "past_due_grace_days": "\(pastDueGraceDays)",
+            "reconcile_interval_seconds": "\(reconcileIntervalSeconds)", "reconcile_lookback_hours": "\(reconcileLookbackHours)",
+            "stars_subscription_period_seconds": "\(starsSubscriptionPeriod)", "terms_url": termsURL ?? "unset",
             "log_level": logLevel, "log_format": logFormat.rawValue,
         ]
     }

@@ -55,6 +55,13 @@ enum ContractMetrics {
         Definition(name: "http_request_duration_seconds", kind: .histogram, labels: ["method", "route"], knownSeries: []),
         Definition(name: "db_pool_connections", kind: .gauge, labels: ["state"], knownSeries: [["idle"], ["in_use"]]),
         Definition(name: "billing_payment_value_total", kind: .counter, labels: ["currency"], knownSeries: []),
+        Definition(
+            name: "reconcile_recovered_total", kind: .counter, labels: ["provider"],
+            knownSeries: [["stripe"], ["telegram_stars"]]),
+        // Created at 0 by `ReconcileModule` for the providers `serve` reconciles (none when RECONCILE_INTERVAL_SECONDS=0),
+        // so the staleness alert does not fire for a provider that is not configured.
+        Definition(
+            name: "reconcile_last_success_timestamp_seconds", kind: .gauge, labels: ["provider"], knownSeries: []),
     ]
 
     static var names: [String] { all.map(\.name) }

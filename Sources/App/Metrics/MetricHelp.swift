@@ -23,6 +23,8 @@ enum MetricHelp {
         "db_pool_checkout_wait_seconds": "Time a unit of work waited for a database connection from the pool.",
         "payment_events_dead": "Payment events that failed every retry and need an operator, by provider.",
         "telegram_api_requests_total": "Telegram Bot API calls by method and result.",
+        "reconcile_recovered_total": "Payments and refunds whose webhooks never arrived, applied by reconciliation, by provider.",
+        "reconcile_last_success_timestamp_seconds": "Unix time the last reconciliation run of a provider ended with nothing failed.",
         "log_lines_dropped_total": "Log lines dropped because standard output did not keep up (the queue was full).",
     ]
 

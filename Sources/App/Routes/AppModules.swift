@@ -12,6 +12,7 @@ enum AppModules {
             AdminRefundRoutes.self,
             AdminRetryRoutes.self,
             OpenAPIRoutes.self,
+            ReconcileModule.self,
         ]
     }
 }

@@ -18,12 +18,20 @@ public struct CheckoutService: Sendable {
     let bot: BotAPIClient
     let signer: StarsInvoicePayloadSigner
     let logger: Logger
+    /// `subscription_period` of Stars subscription links (`STARS_SUBSCRIPTION_PERIOD_SECONDS`).
+    let starsSubscriptionPeriod: Int
 
     /// - Parameters:
     ///   - stripe: nil when `STRIPE_API_KEY` is unset (Stripe plans are then not sellable).
     ///   - bot: the Bot API client (`createInvoiceLink`).
     ///   - signer: signs the Stars invoice payload (plan and buyer).
-    public init(pool: PGPool, stripe: StripeClient?, bot: BotAPIClient, signer: StarsInvoicePayloadSigner, logger: Logger) {
+    ///   - starsSubscriptionPeriod: seconds between charges of a Stars subscription (one of
+    ///     `TelegramStars.allowedSubscriptionPeriods`).
+    public init(
+        pool: PGPool, stripe: StripeClient?, bot: BotAPIClient, signer: StarsInvoicePayloadSigner, logger: Logger,
+        starsSubscriptionPeriod: Int = TelegramStars.subscriptionPeriod
+    ) {
+        self.starsSubscriptionPeriod = starsSubscriptionPeriod
         self.pool = pool
         self.stripe = stripe
         self.bot = bot
@@ -117,7 +125,7 @@ public struct CheckoutService: Sendable {
             let link = try await bot.createInvoiceLink(
                 .stars(
                     title: plan.name, description: "\(plan.name): \(plan.periodDays) days of access.", payload: payload,
-                    amount: price, recurring: plan.recurring))
+                    amount: price, recurring: plan.recurring, subscriptionPeriod: starsSubscriptionPeriod))
             return Result(provider: provider.rawValue, url: link)
         }
     }

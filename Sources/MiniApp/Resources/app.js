@@ -135,10 +135,19 @@
       status.textContent = sub.status.replace("_", " ");
       status.hidden = false;
       $("plan-expiry").textContent =
-        (sub.status === "active" ? "Renews or ends on " : "Until ") + formatDate(sub.expires_at);
+        (sub.status !== "active" ? "Until " : sub.renews ? "Renews on " : "Ends on ") + formatDate(sub.expires_at);
       card.dataset.state = sub.status;
       card.dataset.plan = sub.plan;
     }
+    // A recurring subscription of the user's own (not an operator's grant) can stop or resume renewing.
+    const renewal = $("renewal");
+    const subscribed = !!sub.plan && !!plansByCode[sub.plan] && plansByCode[sub.plan].recurring &&
+      (sub.provider === "stripe" || sub.provider === "telegram_stars") && sub.status === "active";
+    renewal.hidden = !subscribed;
+    renewal.textContent = sub.renews ? "Cancel renewal" : "Resume renewal";
+    renewal.dataset.action = sub.renews ? "cancel" : "resume";
+    renewal.dataset.plan = sub.plan || "";
+    renewal.disabled = false;
     $("manage").hidden = !(sub.provider === "stripe");
     // Other active plans (a Stars boost next to a card subscription, say).
     const others = ((me && me.entitlements) || [])
@@ -256,6 +265,18 @@
       else window.location.assign(portal.url);
     } catch (error) {
       showError("Could not open the billing portal: " + error.message);
+    }
+  });
+  $("renewal").addEventListener("click", async () => {
+    const button = $("renewal");
+    const action = button.dataset.action;
+    button.disabled = true;
+    try {
+      await api("POST", "/api/v1/billing/subscription/" + action, { plan: button.dataset.plan });
+      await refresh();
+    } catch (error) {
+      button.disabled = false;
+      showError((action === "cancel" ? "Could not cancel: " : "Could not resume: ") + error.message);
     }
   });
   $("more-invoices").addEventListener("click", () => loadInvoices(true).catch((e) => showError(e.message)));

@@ -87,7 +87,8 @@ public struct CreateInvoiceLinkRequest: Codable, Sendable, Equatable {
     public var providerToken: String?
     public var currency: String
     public var prices: [LabeledPrice]
-    /// Seconds between subscription charges; Telegram accepts only 2592000 (30 days), Stars only.
+    /// Seconds between subscription charges, Stars only: 2592000 (30 days); Telegram's test environment also
+    /// accepts 60 and 300 (`TelegramStars.allowedSubscriptionPeriods`).
     public var subscriptionPeriod: Int?
     public var photoURL: String?
 
@@ -112,13 +113,15 @@ public struct CreateInvoiceLinkRequest: Codable, Sendable, Equatable {
     }
 
     /// A Telegram Stars invoice link: currency `XTR`, empty provider token, one price, and for recurring plans a
-    /// 30-day `subscription_period`. Title and description are cut to Telegram's limits.
+    /// `subscription_period`. Title and description are cut to Telegram's limits.
     /// - Parameters:
     ///   - title: Product name (cut to 32 characters).
     ///   - description: Product description (cut to 255 characters).
     ///   - payload: The signed payload (`StarsInvoicePayloadSigner.make`).
     ///   - amount: Price in whole Stars (per period for subscriptions).
-    ///   - recurring: Bill every 30 days until cancelled.
+    ///   - recurring: Bill every `subscriptionPeriod` seconds until cancelled.
+    ///   - subscriptionPeriod: Seconds between charges of a recurring plan (30 days unless Telegram's test
+    ///     environment is used).
     ///   - label: The price line's label (the title when nil).
     public static func stars(
         title: String,
@@ -126,6 +129,7 @@ public struct CreateInvoiceLinkRequest: Codable, Sendable, Equatable {
         payload: String,
         amount: Int,
         recurring: Bool,
+        subscriptionPeriod: Int = TelegramStars.subscriptionPeriod,
         label: String? = nil
     ) -> CreateInvoiceLinkRequest {
         let title = String(title.prefix(TelegramStars.maxTitleLength))
@@ -136,7 +140,7 @@ public struct CreateInvoiceLinkRequest: Codable, Sendable, Equatable {
             providerToken: "",
             currency: TelegramStars.currency,
             prices: [LabeledPrice(label: label ?? title, amount: amount)],
-            subscriptionPeriod: recurring ? TelegramStars.subscriptionPeriod : nil
+            subscriptionPeriod: recurring ? subscriptionPeriod : nil
         )
     }
 

@@ -2,8 +2,10 @@
 public enum TelegramStars {
     /// The currency code of Telegram Stars.
     public static let currency = "XTR"
-    /// The only subscription period Telegram accepts: 30 days, in seconds.
+    /// The subscription period Telegram accepts in production: 30 days, in seconds.
     public static let subscriptionPeriod = 2_592_000
+    /// Every `subscription_period` Telegram accepts: 30 days, and in its test environment also 60 and 300 seconds.
+    public static let allowedSubscriptionPeriods = [subscriptionPeriod, 60, 300]
     /// Longest invoice payload Telegram accepts, in bytes.
     public static let maxPayloadBytes = 128
     /// Longest invoice title, in characters.

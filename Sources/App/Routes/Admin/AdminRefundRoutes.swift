@@ -31,7 +31,7 @@ enum AdminRefundRoutes: AppModule {
                     ])
                 return AdminRefundResponse(
                     chargeID: chargeID, already: outcome.already ? true : nil,
-                    entitlementStatus: outcome.entitlementStatus)
+                    entitlementStatus: outcome.entitlementStatus, renewalCanceled: outcome.renewalCanceled)
             } catch let error as StarsAdminRefundError {
                 logger.warning("admin refund of Stars payment not done", metadata: ["reason": "\(error.problem.detail)"])
                 throw error
@@ -62,11 +62,14 @@ struct AdminRefundResponse: ResponseEncodable, Sendable {
     /// Set (true) only when the payment had been refunded before this request.
     var already: Bool?
     var entitlementStatus: String?
+    /// Only for a payment of a Stars subscription: whether its renewal is canceled.
+    var renewalCanceled: Bool?
 
     enum CodingKeys: String, CodingKey {
         case refunded, already
         case chargeID = "charge_id"
         case entitlementStatus = "entitlement_status"
+        case renewalCanceled = "renewal_canceled"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -75,5 +78,6 @@ struct AdminRefundResponse: ResponseEncodable, Sendable {
         try container.encode(chargeID, forKey: .chargeID)
         try container.encodeIfPresent(already, forKey: .already)
         try container.encode(entitlementStatus, forKey: .entitlementStatus)
+        try container.encodeIfPresent(renewalCanceled, forKey: .renewalCanceled)
     }
 }

@@ -79,15 +79,17 @@ enum MiniAppDTO {
         var plans: [PlanBody]
     }
 
-    /// All four members null when the user has no entitlement.
+    /// `plan`, `status`, `expires_at` and `provider` null (and `renews` false) when the user has no entitlement.
     struct Subscription: ResponseEncodable, Sendable {
         var plan: String?
         var status: String?
         var expiresAt: String?
         var provider: String?
+        /// True when the access renews at `expires_at` (a recurring subscription with no cancellation scheduled).
+        var renews = false
 
         enum CodingKeys: String, CodingKey {
-            case plan, status, provider
+            case plan, status, provider, renews
             case expiresAt = "expires_at"
         }
 
@@ -97,6 +99,7 @@ enum MiniAppDTO {
             try container.encode(status, forKey: .status)
             try container.encode(expiresAt, forKey: .expiresAt)
             try container.encode(provider, forKey: .provider)
+            try container.encode(renews, forKey: .renews)
         }
     }
 
@@ -156,6 +159,11 @@ enum MiniAppDTO {
     struct CheckoutRequest: Decodable, Sendable {
         var plan: String?
         var provider: String?
+    }
+
+    /// Body of `POST /api/v1/billing/subscription/cancel` and `/resume`.
+    struct SubscriptionChangeRequest: Decodable, Sendable {
+        var plan: String?
     }
 
     struct CheckoutBody: ResponseEncodable, Sendable {

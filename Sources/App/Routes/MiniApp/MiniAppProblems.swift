@@ -23,3 +23,12 @@ extension CheckoutError: ProblemConvertible {
         }
     }
 }
+
+extension SubscriptionRenewalError: ProblemConvertible {
+    var problem: ProblemError {
+        switch self {
+        case .noSubscription: .notFound(description)
+        case .providerFailed: ProblemError(.badGateway, detail: description)
+        }
+    }
+}

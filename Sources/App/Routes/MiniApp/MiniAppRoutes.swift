@@ -21,6 +21,7 @@ enum MiniAppRoutes: AppModule {
         let api = router.group("/api/v1").add(middleware: MiniAppAuthMiddleware(sessions: services.sessions))
         addAccount(api, services)
         addCheckout(api, services)
+        addSubscriptionChanges(api, services)
         addPage(router, MiniAppAssets())
     }
 
@@ -72,11 +73,12 @@ enum MiniAppRoutes: AppModule {
         }
         api.get("/billing/subscription") { _, context in
             let principal = try context.requireMiniAppUser()
-            let best = try await pool.withConnection { try EntitlementStore.active($0, userID: principal.userID).first }
-            guard let best else { return MiniAppDTO.Subscription() }
-            return MiniAppDTO.Subscription(
-                plan: best.plan, status: best.effectiveStatus().rawValue, expiresAt: APIFormat.timestamp(best.expiresAt) as String,
-                provider: best.source.rawValue)
+            return try await pool.withConnection { connection in
+                guard let best = try EntitlementStore.active(connection, userID: principal.userID).first else {
+                    return MiniAppDTO.Subscription()
+                }
+                return try subscriptionBody(connection, best)
+            }
         }
         api.get("/billing/invoices") { request, context in
             let principal = try context.requireMiniAppUser()
@@ -89,6 +91,37 @@ enum MiniAppRoutes: AppModule {
             }
             let next = hasMore ? shown.last.map { KeysetCursor.encode(createdAt: $0.createdAt, id: $0.id) } : nil
             return MiniAppDTO.Invoices(invoices: shown.map(MiniAppDTO.InvoiceBody.init), nextCursor: next)
+        }
+    }
+
+    /// The subscription body of one entitlement, with whether it renews.
+    static func subscriptionBody(_ connection: PGConnection, _ entitlement: Entitlement) throws -> MiniAppDTO.Subscription {
+        MiniAppDTO.Subscription(
+            plan: entitlement.plan, status: entitlement.effectiveStatus().rawValue,
+            expiresAt: APIFormat.timestamp(entitlement.expiresAt) as String, provider: entitlement.source.rawValue,
+            renews: try RenewingSubscriptions.renews(
+                connection, userID: entitlement.userID, plan: entitlement.plan, source: entitlement.source))
+    }
+
+    /// `POST /billing/subscription/cancel` and `/resume`: the user's own recurring subscription to `plan` stops (or
+    /// resumes) renewing at the end of the paid period; 200 with the plan's subscription body afterwards.
+    static func addSubscriptionChanges(_ api: RouterGroup<AppRequestContext>, _ services: MiniAppServices) {
+        let pool = services.pool
+        let renewals = services.renewals
+        for (path, renews) in [("/billing/subscription/cancel", false), ("/billing/subscription/resume", true)] {
+            api.post(RouterPath(path)) { request, context in
+                let principal = try context.requireMiniAppUser()
+                let body = try await request.decode(as: MiniAppDTO.SubscriptionChangeRequest.self, context: context)
+                guard let plan = body.plan, !plan.isEmpty else { throw ProblemError.badRequest("plan is required") }
+                try await renewals.setRenewal(userID: principal.userID, plan: plan, renews: renews)
+                context.logger.info(
+                    "subscription renewal changed", metadata: ["plan": "\(plan)", "renews": "\(renews)"])
+                return try await pool.withConnection { connection in
+                    guard let entitlement = try EntitlementStore.find(connection, userID: principal.userID, plan: plan)
+                    else { return MiniAppDTO.Subscription() }
+                    return try subscriptionBody(connection, entitlement)
+                }
+            }
         }
     }
 

@@ -17,6 +17,8 @@ struct MiniAppServices: Sendable {
     let sessions: SessionService
     let auth: MiniAppAuthService
     let checkout: Checkout
+    /// Cancel and resume of recurring subscriptions.
+    let renewals: SubscriptionRenewalService
     let metrics: MiniAppMetrics
 
     init(config: AppConfig, dependencies: AppDependencies) async throws {
@@ -31,11 +33,14 @@ struct MiniAppServices: Sendable {
             pool: dependencies.pool, validator: validator, sessions: sessions, logger: dependencies.logger,
             metricsFactory: dependencies.metrics.factory)
         let stripe = StripeClientFactory.make(config: config, dependencies: dependencies)
+        let bot = TelegramWebhookRoutes.makeBotClient(config: config, dependencies: dependencies)
+        renewals = SubscriptionRenewalService(pool: dependencies.pool, stripe: stripe, bot: bot, logger: dependencies.logger)
         checkout = Checkout(
             service: CheckoutService(
                 pool: dependencies.pool, stripe: stripe,
-                bot: TelegramWebhookRoutes.makeBotClient(config: config, dependencies: dependencies),
-                signer: StarsInvoicePayloadSigner(botToken: config.telegramBotToken), logger: dependencies.logger),
+                bot: bot,
+                signer: StarsInvoicePayloadSigner(botToken: config.telegramBotToken), logger: dependencies.logger,
+                starsSubscriptionPeriod: config.starsSubscriptionPeriod),
             stripeEnabled: stripe != nil)
         metrics = MiniAppMetrics(factory: dependencies.metrics.factory)
     }

@@ -20,6 +20,9 @@ struct StarsAdminRefund: Sendable {
         var entitlementStatus: String?
         /// The buyer (`users.id`), for the audit log.
         var userID: Int64?
+        /// For a payment of a Stars subscription: whether its renewal is canceled (true: now or before; false: the
+        /// `editUserStarSubscription` call failed, and repeating the request tries again). nil for one-time payments.
+        var renewalCanceled: Bool?
     }
 
     /// Refunds `chargeID`.
@@ -39,10 +42,44 @@ struct StarsAdminRefund: Sendable {
             throw StarsAdminRefundError.inProgress
         case .alreadyRefunded:
             let current = try await pool.withConnection { try Self.current($0, chargeID: chargeID) }
-            return Outcome(already: true, entitlementStatus: current.status, userID: current.userID)
+            var outcome = Outcome(already: true, entitlementStatus: current.status, userID: current.userID)
+            outcome.renewalCanceled = await cancelRenewal(chargeID: chargeID, logger: logger)
+            return outcome
         case .callProvider(let userID, let telegramUserID):
             try await callProvider(chargeID: chargeID, telegramUserID: telegramUserID, logger: logger)
-            return try await record(chargeID: chargeID, userID: userID, requestedBy: requestedBy, logger: logger)
+            var outcome = try await record(chargeID: chargeID, userID: userID, requestedBy: requestedBy, logger: logger)
+            outcome.renewalCanceled = await cancelRenewal(chargeID: chargeID, logger: logger)
+            return outcome
+        }
+    }
+
+    /// A refunded payment of a Stars subscription also ends its renewal (`editUserStarSubscription` with
+    /// `is_canceled`), so the buyer is not charged again; `stars_subscriptions.canceled` records it once Telegram
+    /// agreed. - Returns: nil for a one-time payment, else whether the renewal is canceled now.
+    private func cancelRenewal(chargeID: String, logger: Logger) async -> Bool? {
+        do {
+            guard
+                let subscription = try await pool.withConnection({
+                    try RenewingSubscriptions.starsSubscription($0, chargeID: chargeID)
+                })
+            else { return nil }
+            if subscription.canceled { return true }
+            try await bot.editUserStarSubscription(
+                EditUserStarSubscriptionRequest(
+                    userID: subscription.telegramUserID, telegramPaymentChargeID: subscription.firstChargeID,
+                    isCanceled: true))
+            try await pool.withConnection {
+                try RenewingSubscriptions.markStarsCanceled($0, firstChargeID: subscription.firstChargeID, canceled: true)
+            }
+            logger.notice(
+                "Stars subscription renewal canceled after refund",
+                metadata: ["first_charge_id": "\(subscription.firstChargeID)"])
+            return true
+        } catch {
+            logger.error(
+                "refunded, but the Stars subscription's renewal could not be canceled; repeat the refund request",
+                metadata: ["error": "\(error)"])
+            return false
         }
     }
 

@@ -16,6 +16,12 @@ struct TelegramUpdateDispatcher: Sendable {
     let marketingMetrics: MarketingMetrics
     /// How old an invoice may be when its pre-checkout query arrives.
     let invoiceMaxAge: TimeInterval = 7 * 86_400
+    /// `/paysupport`'s answer (`SUPPORT_TEXT`).
+    var supportText: String = AppConfig.defaultSupportText
+    /// `/terms`'s answer (`TERMS_URL`); nil: terms are not configured.
+    var termsURL: String?
+    /// `subscription_period` of the invoice links `/buy` sends for recurring plans.
+    var starsSubscriptionPeriod: Int = TelegramStars.subscriptionPeriod
     /// Replies sent while Telegram waits for the webhook's answer (callback answers, `/buy`, `/status`): one quick
     /// retry at most, and no long flood-control waits, so a slow Bot API cannot hold the webhook for 30 s. The
     /// update is already committed, so a lost reply is only a lost reply.
@@ -165,6 +171,9 @@ struct TelegramUpdateDispatcher: Sendable {
     // MARK: - Marketing and commands
 
     private func callback(_ update: TelegramUpdate, _ query: CallbackQuery, logger: Logger) async throws {
+        if let data = query.data, data.hasPrefix(Self.buyCallbackPrefix) {
+            return try await buyCallback(update, query, plan: String(data.dropFirst(Self.buyCallbackPrefix.count)), logger: logger)
+        }
         let cta = query.data.flatMap(CTAParser.parseCallbackData)
         let updateID = update.updateID
         let profile = Self.profile(query.from)
@@ -209,8 +218,11 @@ struct TelegramUpdateDispatcher: Sendable {
         webhookMetrics.record(.processed)
         do {
             switch word {
-            case "/buy": try await sendInvoice(chatID: message.chat.id, telegramID: from.id, plans: context.plans)
+            case "/buy": try await sendPlanChoice(chatID: message.chat.id, plans: context.plans)
             case "/status": try await sendStatus(chatID: message.chat.id, context: context)
+            case "/paysupport": try await reply(chatID: message.chat.id, supportText)
+            case "/terms":
+                try await reply(chatID: message.chat.id, termsURL.map { "Terms of service: \($0)" } ?? "Terms are not configured.")
             default: break
             }
         } catch {
@@ -224,19 +236,76 @@ struct TelegramUpdateDispatcher: Sendable {
         let entitlements: [Entitlement]
     }
 
-    private func sendInvoice(chatID: Int64, telegramID: Int64, plans: [Plan]) async throws {
-        guard let plan = plans.first(where: { $0.starsPrice != nil }), let price = plan.starsPrice else {
-            _ = try await bot.sendMessage(
-                SendMessageRequest(chatID: .id(chatID), text: "Nothing is for sale right now."), retry: Self.replyRetry)
-            return
+    /// Callback data of `/buy`'s plan buttons: `buy:<plan code>`.
+    static let buyCallbackPrefix = "buy:"
+
+    /// `/buy`: every plan sellable with Stars, one button each (`buy:<plan>`).
+    private func sendPlanChoice(chatID: Int64, plans: [Plan]) async throws {
+        let sellable = plans.filter { $0.starsPrice != nil && (Self.buyCallbackPrefix + $0.code).utf8.count <= 64 }
+        guard !sellable.isEmpty else { return try await reply(chatID: chatID, "Nothing is for sale right now.") }
+        let buttons = sellable.map { plan in
+            [InlineKeyboardButton.callback(
+                "\(plan.name): \(plan.starsPrice ?? 0) ⭐\(plan.recurring ? " / \(plan.periodDays) days" : "")",
+                data: Self.buyCallbackPrefix + plan.code)]
         }
-        let payload = try signer.make(plan: plan.code, telegramUserID: telegramID)
-        _ = try await bot.sendInvoice(
-            SendInvoiceRequest(
-                chatID: .id(chatID), title: String(plan.name.prefix(32)),
-                description: "\(plan.name): \(plan.periodDays) days of access.", payload: payload, providerToken: "",
-                currency: "XTR", prices: [LabeledPrice(label: String(plan.name.prefix(32)), amount: price)]),
+        _ = try await bot.sendMessage(
+            SendMessageRequest(chatID: .id(chatID), text: "Choose a plan:", replyMarkup: InlineKeyboardMarkup(buttons)),
             retry: Self.replyRetry)
+    }
+
+    /// A `/buy` button: answers the callback, then sends the plan's invoice — for a recurring plan a Stars
+    /// subscription link (`createInvoiceLink` with `subscription_period`) in a message with a pay button, otherwise
+    /// an invoice message (`sendInvoice`). Handled once per `update_id`.
+    private func buyCallback(_ update: TelegramUpdate, _ query: CallbackQuery, plan code: String, logger: Logger)
+        async throws
+    {
+        let updateID = update.updateID
+        let profile = Self.profile(query.from)
+        let result = try await pool.transaction { tx -> (claimed: Bool, plan: Plan?) in
+            guard try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "callback_query") else { return (false, nil) }
+            _ = try UserStore.upsert(tx, profile: profile)
+            return (true, try PlanStore.plan(tx, code: code))
+        }
+        guard result.claimed else { return webhookMetrics.record(.duplicate) }
+        let plan = result.plan.flatMap { $0.active && $0.starsPrice != nil ? $0 : nil }
+        webhookMetrics.record(plan == nil ? .ignored : .processed)
+        do {
+            _ = try await bot.answerCallbackQuery(
+                AnswerCallbackQueryRequest(
+                    callbackQueryID: query.id, text: plan == nil ? "This plan is not for sale." : nil),
+                retry: Self.replyRetry)
+            guard let plan, let price = plan.starsPrice else { return }
+            let chatID = query.from.id  // the buyer's private chat, wherever the button was
+            let payload = try signer.make(plan: plan.code, telegramUserID: query.from.id)
+            let title = String(plan.name.prefix(TelegramStars.maxTitleLength))
+            let description = "\(plan.name): \(plan.periodDays) days of access."
+            if plan.recurring {
+                let link = try await bot.createInvoiceLink(
+                    .stars(
+                        title: title, description: description + " Renews until cancelled.", payload: payload,
+                        amount: price, recurring: true, subscriptionPeriod: starsSubscriptionPeriod),
+                    retry: Self.replyRetry)
+                _ = try await bot.sendMessage(
+                    SendMessageRequest(
+                        chatID: .id(chatID), text: "\(plan.name): \(price) ⭐ every \(Self.periodText(starsSubscriptionPeriod)).",
+                        replyMarkup: InlineKeyboardMarkup([[.url("Subscribe for \(price) ⭐", url: link)]])),
+                    retry: Self.replyRetry)
+            } else {
+                _ = try await bot.sendInvoice(
+                    .stars(chatID: .id(chatID), title: title, description: description, payload: payload, amount: price),
+                    retry: Self.replyRetry)
+            }
+        } catch {
+            logger.warning("bot reply failed", metadata: ["callback": "buy", "plan": "\(code)", "error": "\(error)"])
+        }
+    }
+
+    static func periodText(_ seconds: Int) -> String {
+        seconds % 86_400 == 0 ? "\(seconds / 86_400) days" : seconds % 60 == 0 ? "\(seconds / 60) minutes" : "\(seconds) seconds"
+    }
+
+    private func reply(chatID: Int64, _ text: String) async throws {
+        _ = try await bot.sendMessage(SendMessageRequest(chatID: .id(chatID), text: text), retry: Self.replyRetry)
     }
 
     private func sendStatus(chatID: Int64, context: CommandContext) async throws {

@@ -23,7 +23,9 @@ enum TelegramWebhookRoutes: AppModule {
             signer: StarsInvoicePayloadSigner(botToken: config.telegramBotToken),
             webhookMetrics: webhookMetrics,
             paymentMetrics: TelegramPaymentMetrics(factory: dependencies.metrics.factory),
-            marketingMetrics: MarketingMetrics(factory: dependencies.metrics.factory, ctaTypes: config.marketingCTATypes))
+            marketingMetrics: MarketingMetrics(factory: dependencies.metrics.factory, ctaTypes: config.marketingCTATypes),
+            supportText: config.supportText, termsURL: config.termsURL,
+            starsSubscriptionPeriod: config.starsSubscriptionPeriod)
         let pool = dependencies.pool
         /// Stores an authenticated update that cannot be applied; 503 (Telegram redelivers) only when that fails too.
         @Sendable func keepRaw(_ body: Data, error: String) async throws {
