@@ -37,15 +37,20 @@ ON CONFLICT (provider, provider_invoice_id) DO UPDATE SET
     period_end = coalesce(EXCLUDED.period_end, i.period_end),
     updated_at = now()
 RETURNING id, provider, provider_invoice_id, user_id, plan, amount, currency, status, hosted_url, period_start, period_end, created_at;
+WITH v AS (
+    SELECT (SELECT CASE WHEN s.plan IS DISTINCT FROM (:plan)::text AND s.plan_changed_at > (:period_start)::timestamptz
+                        THEN least(s.ended_at, s.plan_changed_at) ELSE s.ended_at END
+            FROM stripe_subscriptions s WHERE s.subscription_id = 'sub_bench_' || (:uid)::text) AS cut,
+           grant_reversal_state(ARRAY[E'in\x3a' || (:evt)::text]::text[]) AS state,
+           (:period_start)::timestamptz AS ps, (:period_end)::timestamptz AS pe)
 INSERT INTO entitlement_grants (user_id, plan, source, payment_key, kind, grace, purchased_at, period_start,
-    period_end, duration, cut_at, state, subscription_ref, refs, payment_event_id)
+    period_end, duration, cut_at, state, subscription_ref, refs, payment_event_id, starts_at, ends_at)
 SELECT (:uid)::bigint, (:plan)::text, (:provider)::text, E'stripe\x3ainvoice\x3a' || (:evt)::text, 'period', false,
-    (:period_start)::timestamptz, (:period_start)::timestamptz, (:period_end)::timestamptz, make_interval(secs => NULL),
-    (SELECT CASE WHEN s.plan IS DISTINCT FROM (:plan)::text AND s.plan_changed_at > (:period_start)::timestamptz
-                 THEN least(s.ended_at, s.plan_changed_at) ELSE s.ended_at END
-     FROM stripe_subscriptions s WHERE s.subscription_id = 'sub_bench_' || (:uid)::text),
-    grant_reversal_state(ARRAY[E'in\x3a' || (:evt)::text]::text[]), 'sub_bench_' || (:uid)::text, ARRAY[E'in\x3a' || (:evt)::text]::text[],
-    (:ev_id)::bigint
+    (:period_start)::timestamptz, v.ps, v.pe, make_interval(secs => NULL), v.cut, v.state,
+    'sub_bench_' || (:uid)::text, ARRAY[E'in\x3a' || (:evt)::text]::text[], (:ev_id)::bigint,
+    CASE WHEN v.state = 'active' AND least(v.pe, v.cut) > v.ps THEN v.ps END,
+    CASE WHEN v.state = 'active' AND least(v.pe, v.cut) > v.ps THEN least(v.pe, v.cut) END
+FROM v
 ON CONFLICT (payment_key) DO NOTHING
 RETURNING id, state \gset gr_
 SELECT status, expires_at, changed FROM entitlement_recompute(:uid, :plan, :provider,

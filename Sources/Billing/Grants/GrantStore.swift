@@ -31,17 +31,24 @@ public enum GrantStore {
         case .duration(let length):
             (seconds, kind) = (length, "duration")
         }
+        // A live period grant's days lie where its period says (cut short where its subscription ended): stored at
+        // once, so the recompute that follows has no row to update in the common case (a paid invoice).
         return try tx.query(
             """
+            WITH v AS (
+                SELECT (SELECT CASE WHEN s.plan IS DISTINCT FROM \(grant.plan) AND s.plan_changed_at > \(periodStart)
+                                    THEN least(s.ended_at, s.plan_changed_at) ELSE s.ended_at END
+                        FROM stripe_subscriptions s WHERE s.subscription_id = \(grant.subscriptionRef)) AS cut,
+                       grant_reversal_state(\(grant.refs)::text[]) AS state,
+                       \(periodStart)::timestamptz AS ps, \(periodEnd)::timestamptz AS pe)
             INSERT INTO entitlement_grants (user_id, plan, source, payment_key, kind, grace, purchased_at, period_start,
-                period_end, duration, cut_at, state, subscription_ref, refs, payment_event_id)
+                period_end, duration, cut_at, state, subscription_ref, refs, payment_event_id, starts_at, ends_at)
             SELECT \(grant.userID), \(grant.plan), \(grant.source.rawValue), \(grant.paymentKey), \(kind), \(grant.grace),
-                \(grant.purchasedAt), \(periodStart), \(periodEnd), make_interval(secs => \(seconds)),
-                (SELECT CASE WHEN s.plan IS DISTINCT FROM \(grant.plan) AND s.plan_changed_at > \(periodStart)
-                             THEN least(s.ended_at, s.plan_changed_at) ELSE s.ended_at END
-                 FROM stripe_subscriptions s WHERE s.subscription_id = \(grant.subscriptionRef)),
-                grant_reversal_state(\(grant.refs)::text[]), \(grant.subscriptionRef), \(grant.refs)::text[],
-                \(paymentEventID)
+                \(grant.purchasedAt), v.ps, v.pe, make_interval(secs => \(seconds)), v.cut, v.state,
+                \(grant.subscriptionRef), \(grant.refs)::text[], \(paymentEventID),
+                CASE WHEN v.state = 'active' AND least(v.pe, v.cut) > v.ps THEN v.ps END,
+                CASE WHEN v.state = 'active' AND least(v.pe, v.cut) > v.ps THEN least(v.pe, v.cut) END
+            FROM v
             ON CONFLICT (payment_key) DO NOTHING
             RETURNING id, state
             """
