@@ -5,7 +5,7 @@ import ServiceLifecycle
 
 /// The periodic reconciliation inside `serve`: every `RECONCILE_INTERVAL_SECONDS` (the first run one minute after
 /// start, or one interval when that is shorter), each configured provider over the last `RECONCILE_LOOKBACK_HOURS`.
-/// One instance at a time per provider (a session advisory lock; the others skip that round). Graceful shutdown
+/// One instance at a time per provider (a transaction-scoped advisory lock held for the run; the others skip that round). Graceful shutdown
 /// cancels a run in progress: what it applied is committed, the rest is found again by the next run.
 struct ReconcileService: Service {
     let reconciler: Reconciler

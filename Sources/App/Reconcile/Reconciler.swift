@@ -364,24 +364,30 @@ struct Reconciler: Sendable {
     }
 }
 
-/// A session advisory lock held on a connection of its own for the length of a run (a pool connection would go
-/// back to the pool between statements). The lock ends with the connection, also when the process dies.
+/// A transaction-scoped advisory lock held for the length of a run, in a transaction kept open on a connection of its own (a
+/// pool connection would go back to the pool between statements). The lock ends with that transaction, also when the process dies.
 final class ReconcileLock: Sendable {
     private let connection: PGConnection
-    private let key: Int64
 
-    private init(connection: PGConnection, key: Int64) {
+    private init(connection: PGConnection) {
         self.connection = connection
-        self.key = key
     }
 
+    /// Takes a transaction-scoped advisory lock in a transaction held open for the run, on a connection of its own.
+    /// A session lock would not survive PgBouncer in transaction mode (it stays on whichever server connection ran
+    /// the statement, so two instances could both "hold" it); an open transaction keeps its server connection, and
+    /// the lock ends with it — also when the process dies and the connection drops.
     /// - Parameter wait: poll every second until free (cancellable) instead of giving up at once.
-    /// - Returns: the held lock, or nil when another session holds it and `wait` is false.
+    /// - Returns: the held lock, or nil when another instance holds it and `wait` is false.
     static func acquire(conninfo: String, key: Int64, wait: Bool) async throws -> ReconcileLock? {
         let connection = try PGConnection.connect(conninfo: conninfo)
         do {
             while true {
-                if try connection.tryAdvisoryLock(key) { return ReconcileLock(connection: connection, key: key) }
+                try connection.unsafeExecute("BEGIN")
+                let locked = try connection.query("SELECT pg_try_advisory_xact_lock(\(key)) AS locked").first?
+                    .decode("locked", as: Bool.self) ?? false
+                if locked { return ReconcileLock(connection: connection) }
+                try connection.unsafeExecute("ROLLBACK")
                 guard wait else {
                     connection.close()
                     return nil
@@ -395,7 +401,7 @@ final class ReconcileLock: Sendable {
     }
 
     func release() {
-        _ = try? connection.advisoryUnlock(key)
+        _ = try? connection.unsafeExecute("ROLLBACK")
         connection.close()
     }
 }
