@@ -39,6 +39,9 @@ import Testing
         try await Harness.with { app in
             let response = try await app.postUpdate(#"{"update_id": 5, "message": "#)
             #expect(response.status == .ok)
+            // The same JSON answer as every other update (the webhook's documented 200).
+            #expect(response.headers[.contentType] == "application/json")
+            #expect(response.text == "{}")
             #expect(try await app.count("SELECT count(*) FROM telegram_updates") == 0)
             #expect(
                 try await app.count(

@@ -56,7 +56,7 @@ enum TelegramWebhookRoutes: AppModule {
                 try await keepRaw(data, error: "not a Telegram update: \(error)")
                 webhookMetrics.record(.failed)
                 context.logger.error("authenticated body that is not a Telegram update kept as dead")
-                return Response(status: .ok)
+                return TelegramWebhookReply.empty.response
             }
             do {
                 let reply = try await dispatcher.handle(update, raw: String(decoding: data, as: UTF8.self), logger: context.logger)
@@ -67,7 +67,7 @@ enum TelegramWebhookRoutes: AppModule {
                 webhookMetrics.record(.failed)
                 context.logger.error(
                     "Telegram update the database cannot store kept raw as dead", metadata: ["update_id": "\(update.updateID)"])
-                return Response(status: .ok)
+                return TelegramWebhookReply.empty.response
             }
         }
     }
