@@ -626,14 +626,22 @@ import Testing
     @Test func concurrentRequestsWithOneKeyGet409OrTheSameAnswer() async throws {
         try await MiniAppAppHarness.with { harness in
             let token = try await harness.signIn(telegramID: Self.telegramID).token
-            harness.stripe.inject(.delay(.seconds(1)), path: "/v1/checkout/sessions")
+            // The first request holds the key while Stripe takes 8 s; the other 19 are sent once the key is
+            // recorded in flight, so they overlap it whatever the machine's load (no race on who starts first).
+            harness.stripe.inject(.delay(.seconds(8)), path: "/v1/checkout/sessions")
             let answers = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
-                for _ in 0..<20 {
-                    group.addTask {
-                        let response = try await harness.checkout(token, plan: "premium_monthly", provider: "stripe", key: "same")
-                        return (Int(response.status.code), response.json?["url"] as? String)
-                    }
+                @Sendable func send() async throws -> (Int, String?) {
+                    let response = try await harness.checkout(token, plan: "premium_monthly", provider: "stripe", key: "same")
+                    return (Int(response.status.code), response.json?["url"] as? String)
                 }
+                group.addTask { try await send() }
+                for _ in 0..<400 {
+                    let inFlight = try await harness.count(
+                        "SELECT count(*) FROM idempotency_keys WHERE idempotency_key = 'same' AND recovery_point = 'started'")
+                    if inFlight == 1 { break }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                for _ in 0..<19 { group.addTask { try await send() } }
                 return try await group.reduce(into: [(Int, String?)]()) { $0.append($1) }
             }
             #expect(answers.count == 20)
