@@ -162,3 +162,32 @@ enum TestDatabaseHelpers {
         try await TestDatabase.with(poolSize: 4, body)
     }
 }
+
+extension AppTestSupport {
+    /// Runs `body` with the port of a live server (core modules and `TestRoutes`, an idle pool) built with `config`,
+    /// then shuts it down gracefully, also when `body` throws.
+    static func withLiveServer(config: AppConfig, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+        let pool = idlePool()
+        let dependencies = AppDependencies(pool: pool, logger: quietLogger)
+        let port = PortBox()
+        let app = buildApplication(
+            config: config, dependencies: dependencies, modules: coreModules + [TestRoutes.self],
+            onListening: { port.set($0) })
+        let group = AppLifecycle.serviceGroup(
+            app: app, dependencies: dependencies, shutdownGrace: .seconds(5), signals: [], logger: quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let listening = try await port.wait()
+            do {
+                try await body(listening)
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        await pool.close()
+    }
+}

@@ -19,28 +19,7 @@ import Glibc
     static func withServer(_ timeouts: HTTPTimeouts, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         var config = try AppTestSupport.config()
         config.httpTimeouts = timeouts
-        let pool = AppTestSupport.idlePool()
-        let dependencies = AppDependencies(pool: pool, logger: AppTestSupport.quietLogger)
-        let port = PortBox()
-        let app = buildApplication(
-            config: config, dependencies: dependencies, modules: AppTestSupport.coreModules + [TestRoutes.self],
-            onListening: { port.set($0) })
-        let group = AppLifecycle.serviceGroup(
-            app: app, dependencies: dependencies, shutdownGrace: .seconds(5), signals: [], logger: AppTestSupport.quietLogger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let listening = try await port.wait()
-            do {
-                try await body(listening)
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
-        await pool.close()
+        try await AppTestSupport.withLiveServer(config: config, body)
     }
 
     static let bound: Duration = .seconds(20)

@@ -145,18 +145,7 @@ import Testing
     }
 
     @Test func streamedBodiesWithoutContentLengthAreCutAtTheLimit() async throws {
-        let config = try AppTestSupport.config()
-        let pool = AppTestSupport.idlePool()
-        let dependencies = AppDependencies(pool: pool, logger: AppTestSupport.quietLogger)
-        let port = PortBox()
-        let app = buildApplication(
-            config: config, dependencies: dependencies, modules: AppTestSupport.coreModules + [TestRoutes.self],
-            onListening: { port.set($0) })
-        let group = AppLifecycle.serviceGroup(
-            app: app, dependencies: dependencies, shutdownGrace: .seconds(5), signals: [], logger: AppTestSupport.quietLogger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let listening = try await port.wait()
+        try await AppTestSupport.withLiveServer(config: try AppTestSupport.config()) { listening in
             func post(chunks: Int) async throws -> (status: Int, body: String) {
                 // 64 KiB chunks, chunked transfer encoding (no Content-Length).
                 let stream = AsyncStream<ByteBuffer> { continuation in
@@ -175,10 +164,7 @@ import Testing
             let tooBig = try await post(chunks: 17)
             #expect(tooBig.status == 413)
             #expect(tooBig.body.contains("\"status\":413"))
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
-        await pool.close()
     }
 
     @Test func routeLabelsAreTemplatesAndMethodsAreBounded() {
