@@ -22,6 +22,10 @@ Phases, all against three `telebot serve` instances sharing one database:
   5. PgBouncer (issue #22), when DRILL_PGBOUNCER names the binary: pgbouncer in transaction mode in front of the
      cluster, three more instances (4-6) with DB_PREPARED_STATEMENTS=false through it, phases 1 and 2 again at
      DRILL_PGBOUNCER_EVENTS deliveries each with a PgBouncer kill + start and a PostgreSQL restart during each.
+  6. Reconciliation (issue #18, scripts/drill_reconcile.py; DRILL_RECONCILE=0 skips it, DRILL_RECONCILE_ONLY=1
+     runs only it): 2,000 Stripe and 2,000 Stars payments, 20 % never delivered, 10 % delivered twice, three more
+     instances (7-9, database telebot_reconcile) with the periodic reconciler every 5 s, a fake Stripe /v1/events
+     and Bot API getStarTransactions, one PostgreSQL restart: every payment applied once, recovered = undelivered.
 Then the database is checked: every event in the ledger once and processed, exactly one grant per payment made
 by that payment's event and in the state its reversals call for, no event audited twice for one grant, the
 expected entitlement per user (Stripe: latest period end over the live invoices; Stars: 7 days per live charge;
@@ -46,6 +50,8 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import drill_reconcile  # phase 6 (scripts/ is on sys.path: this file's directory)
 
 ENV = os.environ
 ROOT = ENV["DRILL_ROOT"]
@@ -76,6 +82,8 @@ PGB_EVENTS = int(ENV.get("DRILL_PGBOUNCER_EVENTS", "1500"))  # deliveries per pr
 # The instances' DB_PREPARED_STATEMENTS behind PgBouncer: false, as transaction mode needs (true: a negative control).
 PGB_PREPARED = ENV.get("DRILL_PGBOUNCER_PREPARED_STATEMENTS", "false")
 PGB_POOL_SIZE = 10  # pgbouncer default_pool_size: server connections for 3 instances x DB_POOL_SIZE 8 clients
+RECONCILE = ENV.get("DRILL_RECONCILE", "1") != "0"  # phase 6
+RECONCILE_ONLY = ENV.get("DRILL_RECONCILE_ONLY", "") == "1"
 
 STRIPE_USERS = 200
 STRIPE_TG_BASE = 7_000_000_000
@@ -1761,6 +1769,12 @@ def main():
                or "none", fmt_counter(grant_states)),
             "failed/received events when sending ended: %s (drained in %.0fs)" % (first or "none", waited),
         ]))
+
+        # 6. Reconciliation (issue #18): a database, fake providers and instances of its own -------------------
+        if RECONCILE:
+            drill_reconcile.run_phase(sys.modules[__name__], checks, summary, instances)
+        else:
+            summary.append(("Reconciliation", ["skipped (DRILL_RECONCILE=0)"]))
     except Exception as e:  # noqa: BLE001 - the drill could not run to the end
         checks.check("drill ran to the end", False, "%s: %s" % (type(e).__name__, e))
     finally:
@@ -1801,5 +1815,40 @@ def main():
     return 0 if not failed else 1
 
 
+def reconcile_only_main():
+    """DRILL_RECONCILE_ONLY=1: phase 6 alone (its own database, fake providers and instances), same report."""
+    global STARS_KEY
+    STARS_KEY = stars_payload_key()
+    checks = Checks()
+    summary = []
+    instances = []
+    try:
+        drill_reconcile.run_phase(sys.modules[__name__], checks, summary, instances)
+    except Exception as e:  # noqa: BLE001 - the drill could not run to the end
+        checks.check("drill ran to the end", False, "%s: %s" % (type(e).__name__, e))
+    finally:
+        for inst in instances:
+            try:
+                inst.stop()
+            except Exception:  # noqa: BLE001
+                pass
+    _, unhandled = scan_logs(instances)
+    checks.check("logs: no unhandled errors (500s)", not unhandled, "; ".join(unhandled[:3]))
+    lines = ["", "=" * 100, "telebot fault drill (DRILL_RECONCILE_ONLY=1): %.0fs" % (time.monotonic() - T0), "=" * 100]
+    for title, items in summary:
+        lines.append(title)
+        lines.extend("  " + item for item in items)
+    lines.append("Checks")
+    for name, ok, detail in checks.results:
+        lines.append("  [%s] %s%s" % ("PASS" if ok else "FAIL", name, (": " + detail) if detail else ""))
+    failed = checks.failed
+    lines.append("drill: %s" % ("PASS" if not failed else "FAIL (%d of %d checks)" % (len(failed), len(checks.results))))
+    text = "\n".join(lines)
+    print(text, flush=True)
+    with open(os.path.join(OUT, "summary.txt"), "w") as f:
+        f.write(text + "\n")
+    return 0 if not failed else 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(reconcile_only_main() if RECONCILE_ONLY else main())
