@@ -103,7 +103,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.embedInCode("Resources/openapi.yaml")],
+            resources: [
+                .embedInCode("Resources/openapi.yaml"),
+                // The operators' console (/admin/), served from memory: see AdminConsoleRoutes.
+                .embedInCode("Resources/admin/index.html"),
+                .embedInCode("Resources/admin/console.js"),
+                .embedInCode("Resources/admin/console.css"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -9,7 +9,7 @@ struct TelebotBench: AsyncParsableCommand {
         abstract: "Benchmarks for telebot (run them through scripts/bench-*).",
         subcommands: [
             PGBenchCommand.self, ClicksBenchCommand.self, WebhookBenchCommand.self, WebhookDirectBenchCommand.self,
-            WebhookDecodeBenchCommand.self, AuthBenchCommand.self,
+            WebhookDecodeBenchCommand.self, AuthBenchCommand.self, HousekeepingBenchCommand.self,
         ]
     )
 }

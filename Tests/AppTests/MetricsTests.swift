@@ -17,7 +17,7 @@ import Testing
             for definition in ContractMetrics.all {
                 #expect(parsed.types[definition.name] == definition.kind.rawValue, "\(definition.name)")
             }
-            #expect(ContractMetrics.names.count == 17)
+            #expect(ContractMetrics.names.count == 18)
             // Known label values start at zero.
             #expect(parsed.value("webhook_events_total", ["provider": "stripe", "outcome": "duplicate"]) == 0)
             #expect(parsed.value("webhook_events_total", ["provider": "telegram", "outcome": "failed"]) == 0)

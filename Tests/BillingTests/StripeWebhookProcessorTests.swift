@@ -208,7 +208,7 @@ enum StripeProcessing {
             #expect(try await S.entitlement(pool, user: user)?.status == .pastDue)
             #expect(
                 try await S.text(pool, "SELECT status FROM invoices WHERE provider_invoice_id = \(invoiceID)") == "past_due")
-            #expect(try await BillingFixtures.count(pool, "SELECT count(*) FROM notification_outbox WHERE user_id = \(user)") == 1)
+            #expect(try await BillingFixtures.count(pool, "SELECT count(*) FROM notification_outbox WHERE user_id = \(user) AND kind = 'payment_failed'") == 1)
             let paid = FakeStripe.invoicePaid(
                 created: S.now, invoiceID: invoiceID, customer: customer, subscription: subscription, userID: user,
                 plan: S.plan, periodStart: S.now + S.days(30), periodEnd: S.now + S.days(60))
@@ -217,7 +217,7 @@ enum StripeProcessing {
             #expect(entitlement.status == .active)
             #expect(Int64(entitlement.expiresAt.timeIntervalSince1970.rounded()) >= S.now + S.days(59))
             #expect(try await S.text(pool, "SELECT status FROM invoices WHERE provider_invoice_id = \(invoiceID)") == "paid")
-            #expect(try await BillingFixtures.count(pool, "SELECT count(*) FROM notification_outbox") == 1)
+            #expect(try await BillingFixtures.count(pool, "SELECT count(*) FROM notification_outbox WHERE kind = 'payment_failed'") == 1)
         }
     }
 

@@ -12,6 +12,8 @@ extension FakeStripe.Store {
             return createCheckoutSession(&state, fields)
         case ("POST", "/v1/billing_portal/sessions"):
             return createPortalSession(&state, fields)
+        case ("POST", "/v1/refunds"):
+            return createRefund(&state, fields)
         case ("POST", _) where path.hasPrefix("/v1/subscriptions/"):
             return updateSubscription(&state, path: path, fields)
         case ("GET", "/v1/events"):

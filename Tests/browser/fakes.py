@@ -71,6 +71,13 @@ def start_stripe():
                 result = {"id": "cs_browser", "object": "checkout.session", "url": "https://checkout.stripe.test/cs_browser"}
             elif self.path == "/v1/billing_portal/sessions":
                 result = {"id": "bps_browser", "object": "billing_portal.session", "url": "https://billing.stripe.test/p"}
+            elif self.path == "/v1/refunds":
+                # A full refund of the payment intent (or charge) named in the form (admin console test).
+                target = (form.get("payment_intent") or form.get("charge") or [""])[0]
+                result = {"id": "re_browser_" + str(len(recorder.named("/v1/refunds"))), "object": "refund",
+                          "amount": getattr(recorder, "refund_amount", 0), "currency": "usd", "status": "succeeded",
+                          "payment_intent": target if target.startswith("pi_") else None,
+                          "charge": target if target.startswith("ch_") else None}
             elif self.path.startswith("/v1/subscriptions/"):
                 result = {"id": self.path.rsplit("/", 1)[-1], "object": "subscription", "customer": "cus_browser",
                           "status": "active",
@@ -80,6 +87,23 @@ def start_stripe():
                 self.end_headers()
                 return
             payload = json.dumps(result).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_GET(self):
+            # GET /v1/invoices/<id>: the payment intent that paid it (what a Stripe refund by invoice asks first).
+            path = self.path.split("?", 1)[0]
+            recorder.add({"name": "GET " + path, "form": {}, "idempotency_key": None})
+            if not path.startswith("/v1/invoices/"):
+                self.send_response(404)
+                self.end_headers()
+                return
+            invoice_id = path.rsplit("/", 1)[-1]
+            payload = json.dumps({"id": invoice_id, "object": "invoice", "payment_intent": "pi_for_" + invoice_id,
+                                  "charge": None}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))

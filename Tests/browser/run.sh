@@ -5,6 +5,9 @@
 #   billing_page_test.py   the billing page with loopback fakes for Stripe and the Bot API (in-process)
 #   demo_test.py           the `scripts/run --demo` flow: the real scripts/sandbox.py process, Stripe Checkout
 #                          and Stars payments end to end, screenshots test-output/demo-before.png / demo-after.png
+#   admin_console_test.py  the operators' console (/admin/): a Stripe payment, lookup, refund through the confirmation,
+#                          access ended, dead-event retry, reconciliation runs, marketing pause/resume; screenshots
+#                          test-output/admin-console*.png
 #
 # Run by scripts/test after `swift test`, with the TELEBOT_TEST_* variables it exports.
 #
@@ -73,7 +76,7 @@ fi
 passed=0
 failed=0
 rc=0
-for test in billing_page_test.py demo_test.py; do
+for test in billing_page_test.py demo_test.py admin_console_test.py; do
     log "running $test"
     out="$(mktemp)"
     set +e

@@ -54,6 +54,12 @@ struct AppConfig: Sendable {
     var reconcileIntervalSeconds: Int = 3600
     /// `RECONCILE_LOOKBACK_HOURS`: how far back each reconciliation run looks.
     var reconcileLookbackHours: Int = 72
+    /// `HOUSEKEEPING_INTERVAL_SECONDS`: how often `serve` purges old rows (0: never).
+    var housekeepingIntervalSeconds: Int = 3600
+    /// `TELEGRAM_UPDATES_RETENTION_DAYS`: processed `update_id`s kept this long (>= 1: Telegram redelivers for 24 h).
+    var telegramUpdatesRetentionDays: Int = 30
+    /// `PAYLOAD_RETENTION_DAYS`: bodies of processed payment events kept this long (the rows stay).
+    var payloadRetentionDays: Int = 90
     var logLevel: String
     var logFormat: LogFormat
     var shutdownGrace: Duration
@@ -118,6 +124,9 @@ struct AppConfig: Sendable {
         ("PAST_DUE_GRACE_DAYS", "access kept after a failed Stripe renewal while Stripe retries", "3"),
         ("RECONCILE_INTERVAL_SECONDS", "how often serve applies payments whose webhooks never arrived (0: never)", "3600"),
         ("RECONCILE_LOOKBACK_HOURS", "how far back each reconciliation run looks", "72"),
+        ("HOUSEKEEPING_INTERVAL_SECONDS", "how often serve purges old updates, sessions, idempotency keys and payloads (0: never)", "3600"),
+        ("TELEGRAM_UPDATES_RETENTION_DAYS", "days processed Telegram update ids are kept (at least 1: Telegram redelivers for 24 h)", "30"),
+        ("PAYLOAD_RETENTION_DAYS", "days bodies of processed payment events are kept (the rows stay)", "90"),
         ("STARS_SUBSCRIPTION_PERIOD_SECONDS", "seconds between Stars subscription charges: 2592000, or 60 or 300 on Telegram's test environment", "2592000"),
         ("SUPPORT_TEXT", "the bot's answer to /paysupport", "a generic text"),
         ("TERMS_URL", "the bot's answer to /terms", "the bot says terms are not configured"),
@@ -250,6 +259,9 @@ struct AppConfig: Sendable {
             pastDueGraceDays: try reader.int("PAST_DUE_GRACE_DAYS", default: 3, range: 0...60),
             reconcileIntervalSeconds: try reader.int("RECONCILE_INTERVAL_SECONDS", default: 3600, range: 0...2_592_000),
             reconcileLookbackHours: try reader.int("RECONCILE_LOOKBACK_HOURS", default: 72, range: 1...2160),
+            housekeepingIntervalSeconds: try reader.int("HOUSEKEEPING_INTERVAL_SECONDS", default: 3600, range: 0...2_592_000),
+            telegramUpdatesRetentionDays: try reader.int("TELEGRAM_UPDATES_RETENTION_DAYS", default: 30, range: 1...3650),
+            payloadRetentionDays: try reader.int("PAYLOAD_RETENTION_DAYS", default: 90, range: 1...3650),
             logLevel: logLevel,
             logFormat: logFormat,
             shutdownGrace: .seconds(try reader.int("SHUTDOWN_GRACE_SECONDS", default: 20, range: 0...3600)),
@@ -341,6 +353,8 @@ struct AppConfig: Sendable {
             "marketing_cta_types": marketingCTATypes.joined(separator: ","),
             "past_due_grace_days": "\(pastDueGraceDays)",
             "reconcile_interval_seconds": "\(reconcileIntervalSeconds)", "reconcile_lookback_hours": "\(reconcileLookbackHours)",
+            "housekeeping_interval_seconds": "\(housekeepingIntervalSeconds)",
+            "telegram_updates_retention_days": "\(telegramUpdatesRetentionDays)", "payload_retention_days": "\(payloadRetentionDays)",
             "stars_subscription_period_seconds": "\(starsSubscriptionPeriod)", "terms_url": termsURL ?? "unset",
             "log_level": logLevel, "log_format": logFormat.rawValue,
         ]

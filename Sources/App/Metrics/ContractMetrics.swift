@@ -1,3 +1,4 @@
+import Billing
 import CoreMetrics
 
 /// The contract metrics of docs/metrics.md, in one place: names, types, label names (in the order series are written)
@@ -62,6 +63,9 @@ enum ContractMetrics {
         // so the staleness alert does not fire for a provider that is not configured.
         Definition(
             name: "reconcile_last_success_timestamp_seconds", kind: .gauge, labels: ["provider"], knownSeries: []),
+        Definition(
+            name: "notifications_sent_total", kind: .counter, labels: ["kind", "result"],
+            knownSeries: NoticeKind.allCases.filter { $0 != .notice }.flatMap { [[$0.rawValue, "sent"], [$0.rawValue, "failed"]] }),
     ]
 
     static var names: [String] { all.map(\.name) }

@@ -26,6 +26,7 @@ enum MetricHelp {
         "reconcile_recovered_total": "Payments and refunds whose webhooks never arrived, applied by reconciliation, by provider.",
         "reconcile_last_success_timestamp_seconds": "Unix time the last reconciliation run of a provider ended with nothing failed.",
         "log_lines_dropped_total": "Log lines dropped because standard output did not keep up (the queue was full).",
+        "notifications_sent_total": "Messages to subscribers sent through the outbox, by kind and result (one per attempt).",
     ]
 
     /// The help line for a metric name.

@@ -11,8 +11,12 @@ enum AppModules {
             MarketingRoutes.self,
             AdminRefundRoutes.self,
             AdminRetryRoutes.self,
+            AdminUserRoutes.self,
+            AdminStripeRefundRoutes.self,
+            AdminConsoleRoutes.self,
             OpenAPIRoutes.self,
             ReconcileModule.self,
+            HousekeepingModule.self,
         ]
     }
 }

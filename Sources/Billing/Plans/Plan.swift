@@ -14,6 +14,8 @@ public struct Plan: Sendable, Equatable, Hashable, Codable {
     public var recurring: Bool
     /// Inactive plans are not sold; they stay in the table because entitlements reference them.
     public var active: Bool
+    /// Stripe Checkout options (trial, promotion codes, automatic tax).
+    public var checkout: PlanCheckoutOptions
 
     /// - Parameters:
     ///   - code: plan code (also the entitlement type).
@@ -23,9 +25,10 @@ public struct Plan: Sendable, Equatable, Hashable, Codable {
     ///   - starsPrice: price in Stars, if sold through Telegram Stars.
     ///   - recurring: renews automatically.
     ///   - active: currently sold.
+    ///   - checkout: Stripe Checkout options.
     public init(
         code: String, name: String, periodDays: Int, stripePriceID: String? = nil, starsPrice: Int? = nil,
-        recurring: Bool = false, active: Bool = true
+        recurring: Bool = false, active: Bool = true, checkout: PlanCheckoutOptions = PlanCheckoutOptions()
     ) {
         self.code = code
         self.name = name
@@ -34,6 +37,7 @@ public struct Plan: Sendable, Equatable, Hashable, Codable {
         self.starsPrice = starsPrice
         self.recurring = recurring
         self.active = active
+        self.checkout = checkout
     }
 
     /// Whether `provider` can sell this plan (it is active and has a price for that provider).

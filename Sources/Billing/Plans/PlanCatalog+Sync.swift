@@ -60,17 +60,23 @@ extension PlanCatalog {
         for plan in plans {
             let result = try connection.query(
                 """
-                INSERT INTO plans AS p (code, name, period_days, stripe_price_id, stars_price, recurring, active)
+                INSERT INTO plans AS p (code, name, period_days, stripe_price_id, stars_price, recurring, active,
+                                        trial_days, allow_promotion_codes, automatic_tax)
                 VALUES (\(plan.code), \(plan.name), \(plan.periodDays), \(plan.stripePriceID), \(plan.starsPrice),
-                        \(plan.recurring), true)
+                        \(plan.recurring), true, \(plan.checkout.trialDays), \(plan.checkout.allowPromotionCodes),
+                        \(plan.checkout.automaticTax))
                 ON CONFLICT (code) DO UPDATE SET
                     name = EXCLUDED.name, period_days = EXCLUDED.period_days,
                     stripe_price_id = EXCLUDED.stripe_price_id, stars_price = EXCLUDED.stars_price,
-                    recurring = EXCLUDED.recurring, active = true, updated_at = now()
-                WHERE (p.name, p.period_days, p.stripe_price_id, p.stars_price, p.recurring, p.active)
+                    recurring = EXCLUDED.recurring, active = true, trial_days = EXCLUDED.trial_days,
+                    allow_promotion_codes = EXCLUDED.allow_promotion_codes, automatic_tax = EXCLUDED.automatic_tax,
+                    updated_at = now()
+                WHERE (p.name, p.period_days, p.stripe_price_id, p.stars_price, p.recurring, p.active, p.trial_days,
+                       p.allow_promotion_codes, p.automatic_tax)
                     IS DISTINCT FROM
                     (EXCLUDED.name, EXCLUDED.period_days, EXCLUDED.stripe_price_id, EXCLUDED.stars_price,
-                     EXCLUDED.recurring, true)
+                     EXCLUDED.recurring, true, EXCLUDED.trial_days, EXCLUDED.allow_promotion_codes,
+                     EXCLUDED.automatic_tax)
                 RETURNING (xmax = 0) AS inserted
                 """)
             if let row = result.first {

@@ -6,13 +6,18 @@ import Foundation
 ///       "stripe_price_id": "price_123", "stars_price": 250, "recurring": true}]
 ///
 /// `code`, `name` and `period_days` are required; either price may be absent or null (that provider then cannot
-/// sell the plan); `recurring` defaults to false. Unknown fields are errors, so a typo never silently drops a price.
+/// sell the plan); `recurring` defaults to false. Stripe Checkout options: `trial_days` (1–730, recurring plans with a
+/// Stripe price only), `allow_promotion_codes` and `automatic_tax` (true or false, default false). Unknown fields are
+/// errors, so a typo never silently drops a price.
 public struct PlanCatalog: Sendable, Equatable {
     /// The plans of the file, in file order, all `active`.
     public let plans: [Plan]
 
     /// Field names a plan object may have.
-    public static let fields: Set<String> = ["code", "name", "period_days", "stripe_price_id", "stars_price", "recurring"]
+    public static let fields: Set<String> = [
+        "code", "name", "period_days", "stripe_price_id", "stars_price", "recurring", "trial_days",
+        "allow_promotion_codes", "automatic_tax",
+    ]
     /// The plan code rule (the `plans_code_format` CHECK constraint).
     public static let codePattern = "^[a-z0-9][a-z0-9_]{0,63}$"
 

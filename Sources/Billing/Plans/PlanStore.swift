@@ -2,7 +2,8 @@ import PGClient
 
 /// Reads of the plan catalog. Functions take a connection so they can run inside the caller's transaction.
 public enum PlanStore {
-    static let columns = "code, name, period_days, stripe_price_id, stars_price, recurring, active"
+    static let columns =
+        "code, name, period_days, stripe_price_id, stars_price, recurring, active, trial_days, allow_promotion_codes, automatic_tax"
 
     /// Active plans, ordered by period then code (the order the Mini App lists them in).
     public static func activePlans(_ connection: PGConnection) throws -> [Plan] {
@@ -37,6 +38,10 @@ public enum PlanStore {
             stripePriceID: try row.decode("stripe_price_id", as: String?.self),
             starsPrice: try row.decode("stars_price", as: Int?.self),
             recurring: try row.decode("recurring"),
-            active: try row.decode("active"))
+            active: try row.decode("active"),
+            checkout: PlanCheckoutOptions(
+                trialDays: try row.decode("trial_days", as: Int?.self),
+                allowPromotionCodes: try row.decode("allow_promotion_codes"),
+                automaticTax: try row.decode("automatic_tax")))
     }
 }

@@ -29,10 +29,11 @@ struct PlanValidator {
         let starsPrice = positiveInteger(object["stars_price"], field: "stars_price", required: false, max: 1_000_000)
         let stripePriceID = validateStripePrice(object["stripe_price_id"])
         let recurring = validateRecurring(object["recurring"])
-        guard issues.isEmpty, let code, let name, let periodDays, let recurring else { return nil }
+        let checkout = validateCheckout(object, recurring: recurring, stripePriceID: stripePriceID)
+        guard issues.isEmpty, let code, let name, let periodDays, let recurring, let checkout else { return nil }
         return Plan(
             code: code, name: name, periodDays: periodDays, stripePriceID: stripePriceID, starsPrice: starsPrice,
-            recurring: recurring, active: true)
+            recurring: recurring, active: true, checkout: checkout)
     }
 
     private mutating func issue(_ field: String, _ problem: String) {
@@ -127,12 +128,35 @@ struct PlanValidator {
     }
 
     private mutating func validateRecurring(_ value: CatalogJSON?) -> Bool? {
+        flag(value, field: "recurring")
+    }
+
+    /// A boolean field that defaults to false.
+    private mutating func flag(_ value: CatalogJSON?, field: String) -> Bool? {
         switch value {
         case nil: return false
         case .bool(let flag)?: return flag
         case let other?:
-            issue("recurring", "must be true or false (got \(other.summary))")
+            issue(field, "must be true or false (got \(other.summary))")
             return nil
         }
+    }
+
+    /// `trial_days`, `allow_promotion_codes`, `automatic_tax`. A trial needs a subscription sold through Stripe.
+    private mutating func validateCheckout(_ object: [String: CatalogJSON], recurring: Bool?, stripePriceID: String?)
+        -> PlanCheckoutOptions?
+    {
+        let trialDays = positiveInteger(
+            object["trial_days"], field: "trial_days", required: false, max: Int64(PlanCheckoutOptions.maxTrialDays))
+        if trialDays != nil, recurring == false {
+            issue("trial_days", "needs \"recurring\": true (a trial delays a subscription's first charge)")
+        }
+        if trialDays != nil, stripePriceID == nil {
+            issue("trial_days", "needs a stripe_price_id (trials are offered through Stripe Checkout)")
+        }
+        let promotionCodes = flag(object["allow_promotion_codes"], field: "allow_promotion_codes")
+        let automaticTax = flag(object["automatic_tax"], field: "automatic_tax")
+        guard let promotionCodes, let automaticTax else { return nil }
+        return PlanCheckoutOptions(trialDays: trialDays, allowPromotionCodes: promotionCodes, automaticTax: automaticTax)
     }
 }

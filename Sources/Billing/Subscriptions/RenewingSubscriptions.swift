@@ -73,18 +73,41 @@ public enum RenewingSubscriptions {
         return try find(connection, userID: userID, plan: plan).contains { $0.provider == provider && $0.renews }
     }
 
-    /// Records a renewal change the provider has confirmed.
+    /// Records a renewal change the provider has confirmed. A cancellation (renewing before, not now) also queues the
+    /// "subscription cancelled" message, under the key the Stripe webhook uses too, so the user gets one; call it
+    /// inside a transaction so the two commit together.
     public static func record(_ connection: PGConnection, _ subscription: RenewingSubscription, renews: Bool) throws {
+        let rows: PGResult
         switch subscription.provider {
         case .stripe:
-            try connection.execute(
+            rows = try connection.query(
                 """
-                UPDATE stripe_subscriptions SET cancel_at_period_end = \(!renews), updated_at = now()
-                WHERE subscription_id = \(subscription.id)
+                UPDATE stripe_subscriptions s SET cancel_at_period_end = \(!renews), updated_at = now()
+                FROM (SELECT subscription_id, cancel_at_period_end FROM stripe_subscriptions
+                      WHERE subscription_id = \(subscription.id) FOR UPDATE) before
+                WHERE s.subscription_id = before.subscription_id
+                RETURNING NOT before.cancel_at_period_end AS was_renewing, s.current_period_end AS period_end
                 """)
         case .telegramStars:
-            try markStarsCanceled(connection, firstChargeID: subscription.id, canceled: !renews)
+            rows = try connection.query(
+                """
+                UPDATE stars_subscriptions s SET canceled = \(!renews), updated_at = now()
+                FROM (SELECT first_charge_id, canceled FROM stars_subscriptions
+                      WHERE first_charge_id = \(subscription.id) FOR UPDATE) before
+                WHERE s.first_charge_id = before.first_charge_id
+                RETURNING NOT before.canceled AS was_renewing, s.expires_at AS period_end
+                """)
         }
+        guard !renews, let row = rows.first, try row.decode("was_renewing", as: Bool.self) else { return }
+        let periodEnd = try row.decode("period_end", as: Date?.self)
+        let name = try SubscriberNotices.planName(connection, code: subscription.plan)
+        try NotificationOutbox.enqueue(
+            connection,
+            eventKey: SubscriberNotices.cancellationKey(
+                provider: subscription.provider == .stripe ? "stripe" : "stars", subscriptionID: subscription.id,
+                periodEnd: periodEnd),
+            notice: SubscriberMessages.subscriptionCancelled(plan: name, accessUntil: periodEnd),
+            userID: subscription.userID)
     }
 
     /// Sets `stars_subscriptions.canceled` of the subscription whose first charge is `firstChargeID`.

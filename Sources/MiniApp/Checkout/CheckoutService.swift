@@ -117,7 +117,7 @@ public struct CheckoutService: Sendable {
             let stripeKey = "checkout-\(userID)-" + Self.digest(key)
             let session = try await stripe.createCheckoutSession(
                 userID: userID, plan: plan.code, priceID: priceID, mode: plan.recurring ? .subscription : .payment,
-                customer: customer, idempotencyKey: stripeKey)
+                customer: customer, options: plan.checkout, idempotencyKey: stripeKey)
             return Result(provider: provider.rawValue, url: session.url)
         case .telegramStars:
             guard let price = plan.starsPrice else { throw CheckoutError.notSellable(plan: plan.code, provider: provider) }

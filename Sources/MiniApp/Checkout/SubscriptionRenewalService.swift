@@ -47,7 +47,7 @@ public struct SubscriptionRenewalService: Sendable {
         var changed: [RenewingSubscription] = []
         for subscription in found {
             try await callProvider(subscription, renews: renews)
-            try await pool.withConnection { try RenewingSubscriptions.record($0, subscription, renews: renews) }
+            try await pool.transaction { try RenewingSubscriptions.record($0, subscription, renews: renews) }
             var updated = subscription
             updated.renews = renews
             changed.append(updated)

@@ -34,10 +34,10 @@ public enum StarsLedger {
             eventRow = claimed
         }
         let user = try UserStore.upsert(tx, profile: payment.profile)
-        guard
-            let periodDays = try tx.query("SELECT period_days FROM plans WHERE code = \(payment.plan)").first?
-                .decode("period_days", as: Int.self)
+        guard let planRow = try tx.query("SELECT period_days, name FROM plans WHERE code = \(payment.plan)").first
         else { throw StarsLedgerError.unknownPlan(payment.plan) }
+        let periodDays = try planRow.decode("period_days", as: Int.self)
+        let planName = try planRow.decode("name", as: String.self)
         let kind: NewGrant.Kind
         var subscriptionRef: String?
         if let until = payment.subscriptionExpiration {
@@ -68,7 +68,14 @@ public enum StarsLedger {
                 amount: payment.totalAmount, currency: "XTR", status: .paid, periodStart: payment.paidAt,
                 periodEnd: state.expiresAt, createdAt: payment.paidAt))
         // Refunded before it arrived: the invoice says so too.
-        if applied.grant.state == .refunded { try GrantStore.markInvoiceRefunded(tx, paymentKey: grant.paymentKey) }
+        if applied.grant.state == .refunded {
+            try GrantStore.markInvoiceRefunded(tx, paymentKey: grant.paymentKey)
+        } else {
+            let notice = SubscriberMessages.paymentReceived(
+                plan: planName, amount: NoticeAmount(minorUnits: payment.totalAmount, currency: "XTR"),
+                until: state.expiresAt, renewal: payment.subscriptionFirstChargeID != nil)
+            try NotificationOutbox.enqueue(tx, eventKey: grant.paymentKey, notice: notice, userID: user.id)
+        }
         return .applied(state)
     }
 
@@ -103,6 +110,9 @@ public enum StarsLedger {
         else { return .duplicate }
         let cause = ChangeCause(actor: actor, reason: "Stars refund \(chargeID)", paymentEventID: eventRow)
         let touched = try GrantStore.refund(tx, refs: refs, cause: cause)
+        let amount = try InvoiceStore.find(tx, provider: .telegramStars, providerInvoiceID: chargeID)
+            .map { NoticeAmount(minorUnits: $0.amount, currency: "XTR") }
+        try SubscriberNotices.refunded(tx, touched, key: "stars:refund:" + chargeID, amount: amount, on: Date())
         // The refund happened whatever the entitlement's state was: close any open intent first.
         try tx.execute(
             """

@@ -66,24 +66,8 @@ enum AdminRoutes: AppModule {
                 metadata: ["action": "revoke", "user_id": "\(result.userID)", "plan": "\(plan)", "changed": "\(result.changed)"])
             return result
         }
-        admin.get("/payment-events") { request, context in
-            let status = try request.uri.queryParameters["status"].map { text throws(ProblemError) in
-                guard let status = PaymentEventStatus(rawValue: String(text)) else {
-                    throw ProblemError.badRequest("status must be one of received, processed, failed, ignored, dead")
-                }
-                return status
-            }
-            let provider = try request.uri.queryParameters["provider"].map { text throws(ProblemError) in
-                guard let provider = PaymentProvider(rawValue: String(text)) else {
-                    throw ProblemError.badRequest("provider must be stripe or telegram_stars")
-                }
-                return provider
-            }
-            let limit = try APIFormat.limit(request.uri.queryParameters["limit"].map(String.init), maximum: 500)
-            let events = try await pool.withConnection { connection in
-                try PaymentLedger.list(connection, status: status, provider: provider, limit: limit)
-            }
-            return PaymentEventList(events: events.map(PaymentEventList.Item.init))
+        admin.get("/payment-events") { request, _ in
+            try await AdminPaymentEventPage.handle(request, pool: pool)
         }
     }
 }
@@ -190,6 +174,19 @@ struct PaymentEventList: ResponseEncodable, Sendable {
     }
 
     var events: [Item]
+    /// Keyset position of the next page; null on the last one (the key is always present).
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case events
+        case nextCursor = "next_cursor"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(events, forKey: .events)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
 }
 
 /// Admin-specific problems.

@@ -53,34 +53,10 @@ struct StarsAdminRefund: Sendable {
         }
     }
 
-    /// A refunded payment of a Stars subscription also ends its renewal (`editUserStarSubscription` with
-    /// `is_canceled`), so the buyer is not charged again; `stars_subscriptions.canceled` records it once Telegram
-    /// agreed. - Returns: nil for a one-time payment, else whether the renewal is canceled now.
+    /// A refunded payment of a Stars subscription also ends its renewal, so the buyer is not charged again.
+    /// - Returns: nil for a one-time payment, else whether the renewal is canceled now (false: repeat the request).
     private func cancelRenewal(chargeID: String, logger: Logger) async -> Bool? {
-        do {
-            guard
-                let subscription = try await pool.withConnection({
-                    try RenewingSubscriptions.starsSubscription($0, chargeID: chargeID)
-                })
-            else { return nil }
-            if subscription.canceled { return true }
-            try await bot.editUserStarSubscription(
-                EditUserStarSubscriptionRequest(
-                    userID: subscription.telegramUserID, telegramPaymentChargeID: subscription.firstChargeID,
-                    isCanceled: true))
-            try await pool.withConnection {
-                try RenewingSubscriptions.markStarsCanceled($0, firstChargeID: subscription.firstChargeID, canceled: true)
-            }
-            logger.notice(
-                "Stars subscription renewal canceled after refund",
-                metadata: ["first_charge_id": "\(subscription.firstChargeID)"])
-            return true
-        } catch {
-            logger.error(
-                "refunded, but the Stars subscription's renewal could not be canceled; repeat the refund request",
-                metadata: ["error": "\(error)"])
-            return false
-        }
+        await StarsRenewalCanceler(pool: pool, bot: bot).cancelAfterRefund(chargeID: chargeID, logger: logger)
     }
 
     /// The one `refundStarPayment` call of this intent. Any failure (cancellation included) releases the intent.

@@ -129,9 +129,11 @@ struct TelegramUpdateDispatcher: Sendable {
     private func refunded(_ update: TelegramUpdate, _ refund: RefundedPayment, raw: String, logger: Logger) async throws {
         let chargeID = refund.telegramPaymentChargeID
         let updateID = update.updateID
-        let outcome = try await pool.transaction { tx -> StarsLedgerOutcome in
-            guard try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "refunded_payment") else { return .duplicate }
-            return try StarsLedger.applyRefund(tx, chargeID: chargeID, actor: .telegramStars, rawJSON: raw)
+        let (claimed, outcome) = try await pool.transaction { tx -> (Bool, StarsLedgerOutcome) in
+            guard try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "refunded_payment") else {
+                return (false, .duplicate)
+            }
+            return (true, try StarsLedger.applyRefund(tx, chargeID: chargeID, actor: .telegramStars, rawJSON: raw))
         }
         switch outcome {
         case .applied:
@@ -140,6 +142,11 @@ struct TelegramUpdateDispatcher: Sendable {
         case .duplicate: webhookMetrics.record(.duplicate)
         case .recordedWithoutEffect: webhookMetrics.record(.ignored)
         }
+        // A refunded subscription charge also ends the renewal, as an operator's refund does (once: a canceled
+        // subscription is not called again). After the commit; a redelivered update does not call again.
+        guard claimed else { return }
+        _ = await StarsRenewalCanceler(pool: pool, bot: bot, retry: Self.replyRetry)
+            .cancelAfterRefund(chargeID: chargeID, logger: logger)
     }
 
     /// Database failures that would happen again on every delivery (invalid data, a broken constraint): the

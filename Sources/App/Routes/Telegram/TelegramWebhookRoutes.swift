@@ -73,8 +73,8 @@ enum TelegramWebhookRoutes: AppModule {
     }
 
     static func services(config: AppConfig, dependencies: AppDependencies) -> [any Service] {
-        [NotificationSender(pool: dependencies.pool, bot: makeBotClient(config: config, dependencies: dependencies),
-                            logger: dependencies.logger)]
+        NotificationServices.make(
+            config: config, dependencies: dependencies, bot: makeBotClient(config: config, dependencies: dependencies))
     }
 
     /// The Bot API client over the shared HTTP client (`TELEGRAM_API_BASE_URL`; the token never leaves it).

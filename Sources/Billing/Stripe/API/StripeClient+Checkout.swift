@@ -15,13 +15,15 @@ extension StripeClient {
     ///   - metadata: extra metadata; `user_id` and `plan` always win.
     ///   - successPath: overrides `configuration.checkoutSuccessPath`.
     ///   - cancelPath: overrides `configuration.checkoutCancelPath`.
+    ///   - options: the plan's catalog options: `subscription_data[trial_period_days]` (subscription mode),
+    ///     `allow_promotion_codes`, `automatic_tax[enabled]`; each sent only when set.
     ///   - idempotencyKey: repeat the same key to get the same session back (and to allow retries).
     /// - Returns: the session id and its URL.
     /// - Throws: `StripeAPIError`; `.invalidRequest` without a call when `mode` is neither subscription nor payment.
     public func createCheckoutSession(
         userID: Int64, plan: String, priceID: String, mode: StripeCheckoutMode, customer: String? = nil,
         quantity: Int = 1, metadata: [String: String] = [:], successPath: String? = nil, cancelPath: String? = nil,
-        idempotencyKey: String?
+        options: PlanCheckoutOptions = PlanCheckoutOptions(), idempotencyKey: String?
     ) async throws -> StripeCheckoutSessionLink {
         guard mode == .subscription || mode == .payment else {
             throw StripeAPIError(kind: .invalidRequest, param: "mode", attempts: 0)
@@ -38,9 +40,12 @@ extension StripeClient {
         form.add("metadata", metadata: sessionMetadata)
         if mode == .subscription {
             form.add("subscription_data[metadata]", metadata: sessionMetadata)
+            if let trialDays = options.trialDays { form.add("subscription_data[trial_period_days]", trialDays) }
         } else {
             form.add("payment_intent_data[metadata]", metadata: sessionMetadata)
         }
+        if options.allowPromotionCodes { form.add("allow_promotion_codes", "true") }
+        if options.automaticTax { form.add("automatic_tax[enabled]", "true") }
         form.add("success_url", configuration.publicURL(successPath ?? configuration.checkoutSuccessPath))
         form.add("cancel_url", configuration.publicURL(cancelPath ?? configuration.checkoutCancelPath))
         return try await send(.post, "/v1/checkout/sessions", form: form, idempotencyKey: idempotencyKey)

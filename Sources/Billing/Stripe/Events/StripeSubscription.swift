@@ -14,6 +14,8 @@ public struct StripeSubscription: Sendable, Equatable, Decodable {
     public var cancelAt: Int64?
     public var canceledAt: Int64?
     public var endedAt: Int64?
+    /// When a trial ends (`trial_end`), for `customer.subscription.trial_will_end`.
+    public var trialEnd: Int64?
     public var items: [Item]
     public var metadata: [String: String]
 
@@ -90,6 +92,7 @@ public struct StripeSubscription: Sendable, Equatable, Decodable {
         case cancelAt = "cancel_at"
         case canceledAt = "canceled_at"
         case endedAt = "ended_at"
+        case trialEnd = "trial_end"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -111,6 +114,7 @@ public struct StripeSubscription: Sendable, Equatable, Decodable {
         self.cancelAt = try container.decodeIfPresent(Int64.self, forKey: .cancelAt)
         self.canceledAt = try container.decodeIfPresent(Int64.self, forKey: .canceledAt)
         self.endedAt = try container.decodeIfPresent(Int64.self, forKey: .endedAt)
+        self.trialEnd = try container.decodeIfPresent(Int64.self, forKey: .trialEnd)
         self.metadata = try container.decodeMetadata(.metadata)
     }
 }

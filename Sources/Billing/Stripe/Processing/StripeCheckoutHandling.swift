@@ -32,7 +32,15 @@ enum StripeCheckoutHandling {
             paymentKey: "stripe:payment:" + (session.paymentIntent ?? session.id),
             kind: .duration(seconds: Int64(plan.periodDays) * 86_400), purchasedAt: purchasedAt, refs: refs)
         guard let applied = try GrantStore.apply(tx, grant, cause: context.cause) else { return .none }
-        if applied.grant.state == .refunded { try GrantStore.markInvoiceRefunded(tx, paymentKey: grant.paymentKey) }
+        if applied.grant.state == .refunded {
+            try GrantStore.markInvoiceRefunded(tx, paymentKey: grant.paymentKey)
+        } else {
+            let notice = SubscriberMessages.paymentReceived(
+                plan: plan.name,
+                amount: NoticeAmount(minorUnits: session.amountTotal ?? 0, currency: session.currency ?? "usd"),
+                until: applied.entitlement.expiresAt, renewal: false)
+            try NotificationOutbox.enqueue(tx, eventKey: grant.paymentKey, notice: notice, userID: userID)
+        }
         return StripeEffect(
             changed: true,
             paid: PaidAmount(amount: session.amountTotal ?? 0, currency: (session.currency ?? "usd").uppercased()))

@@ -24,7 +24,15 @@ enum StripeInvoiceHandling {
                 subscriptionRef: invoice.subscription, refs: refs)
             // nil: the other event type (or a retry) already granted this invoice.
             guard let applied = try GrantStore.apply(tx, grant, cause: context.cause) else { return .none }
-            if applied.grant.state == .refunded { try GrantStore.markInvoiceRefunded(tx, paymentKey: grant.paymentKey) }
+            if applied.grant.state == .refunded {
+                try GrantStore.markInvoiceRefunded(tx, paymentKey: grant.paymentKey)
+            } else if invoice.amountPaid > 0 {
+                // Keyed by the invoice: `invoice.paid` and `invoice.payment_succeeded` report it once between them.
+                let notice = SubscriberMessages.paymentReceived(
+                    plan: plan.name, amount: NoticeAmount(minorUnits: invoice.amountPaid, currency: invoice.currency),
+                    until: applied.entitlement.expiresAt, renewal: invoice.billingReason == "subscription_cycle")
+                try NotificationOutbox.enqueue(tx, eventKey: "stripe:invoice:" + invoice.id, notice: notice, userID: userID)
+            }
             return StripeEffect(
                 changed: true, paid: PaidAmount(amount: invoice.amountPaid, currency: invoice.currency.uppercased()))
         }
@@ -39,6 +47,7 @@ enum StripeInvoiceHandling {
             try InvoiceStore.upsert(tx, StripeInvoiceRecord.make(invoice, userID: userID, plan: plan.code, status: .pastDue))
             // A failed renewal keeps access for the grace period from where the paid period ended (the failed
             // invoice's period start). A subscription's first invoice never paid anything: no grace for it.
+            var graceUntil: Date?
             if let subscription = invoice.subscription, invoice.billingReason != "subscription_create",
                 let start = invoice.linePeriodStart ?? invoice.periodEnd, context.options.pastDueGrace > .zero
             {
@@ -47,11 +56,14 @@ enum StripeInvoiceHandling {
                     userID: userID, plan: plan.code, source: .stripe, paymentKey: "stripe:grace:" + invoice.id,
                     kind: .period(start: begins, end: begins.addingTimeInterval(context.options.pastDueGrace.inSeconds)),
                     grace: true, purchasedAt: begins, subscriptionRef: subscription)
-                try GrantStore.grant(tx, grace, cause: context.cause)
+                graceUntil = try GrantStore.grant(tx, grace, cause: context.cause)?.expiresAt
             }
-            try NotificationOutbox.enqueue(
-                tx, eventKey: "stripe:" + context.event.id, effect: "payment_failed_notice", userID: userID,
-                message: "Your payment for \(plan.name) did not go through. Please update your card to keep access.")
+            // One message per failed attempt (each is an event of its own); the button opens the billing portal.
+            let notice = SubscriberMessages.paymentFailed(
+                plan: plan.name,
+                amount: NoticeAmount(minorUnits: invoice.amountDue ?? invoice.amountPaid, currency: invoice.currency),
+                graceUntil: graceUntil)
+            try NotificationOutbox.enqueue(tx, eventKey: "stripe:" + context.event.id, notice: notice, userID: userID)
             return StripeEffect(changed: true)
         }
     }

@@ -14,7 +14,10 @@ enum StripeReversalHandling {
                 + extraRefs)
         try GrantStore.lockPayments(tx, refs: refs)
         // Ends the grants (and marks their invoices refunded); a payment arriving later finds the tombstones.
-        try GrantStore.refund(tx, refs: refs, cause: context.cause)
+        let ended = try GrantStore.refund(tx, refs: refs, cause: context.cause)
+        try SubscriberNotices.refunded(
+            tx, ended, key: "stripe:refund:" + charge.id,
+            amount: NoticeAmount(minorUnits: charge.amountRefunded, currency: charge.currency), on: context.event.createdAt)
         // Even with no grant to end yet, the tombstone changed something: the payment, when it comes, grants nothing.
         return StripeEffect(changed: true)
     }

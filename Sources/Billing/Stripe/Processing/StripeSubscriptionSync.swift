@@ -30,14 +30,22 @@ enum StripeSubscriptionSync {
             VALUES (\(subscription.id), \(userID), \(subscription.customer), \(plan.code), \(status), \(periodEnd),
                 \(subscription.cancelAtPeriodEnd), '-infinity')
             ON CONFLICT (subscription_id) DO UPDATE SET updated_at = s.updated_at
-            RETURNING last_event_created, status, plan, (xmax = 0) AS inserted
+            RETURNING last_event_created, status, plan, cancel_at_period_end, (xmax = 0) AS inserted
             """)
         guard let row = current.first else { return .none }
         let watermark = try row.decode("last_event_created", as: Date.self)
         let currentStatus = try row.decode("status", as: String.self)
         let currentPlan = try row.decode("plan", as: String?.self)
         let inserted = try row.decode("inserted", as: Bool.self)
+        // A new row already holds this event's value: nothing was scheduled before it.
+        let wasCancelling = try !inserted && row.decode("cancel_at_period_end", as: Bool.self)
         var changed = false
+        if event.type == .customerSubscriptionTrialWillEnd, let trialEnd = subscription.trialEnd, !ended {
+            let ends = StripeEventHandler.date(trialEnd)
+            try NotificationOutbox.enqueue(
+                tx, eventKey: "stripe:trial:\(subscription.id):\(trialEnd)",
+                notice: SubscriberMessages.trialEnding(plan: plan.name, on: ends), userID: userID)
+        }
         if ended {
             // The end is a fact about the subscription, not a state an older event could overwrite.
             let endedAt = (subscription.endedAt ?? subscription.canceledAt).map(StripeEventHandler.date) ?? event.createdAt
@@ -46,7 +54,9 @@ enum StripeSubscriptionSync {
                 UPDATE stripe_subscriptions SET ended_at = least(coalesce(ended_at, \(endedAt)), \(endedAt))
                 WHERE subscription_id = \(subscription.id)
                 """)
-            try GrantStore.cutSubscription(tx, subscriptionRef: subscription.id, at: endedAt, cause: context.cause)
+            let cut = try GrantStore.cutSubscription(
+                tx, subscriptionRef: subscription.id, at: endedAt, cause: context.cause)
+            try SubscriberNotices.accessEndedIfOver(tx, cut)
             changed = true
         }
         guard event.createdAt >= watermark else { return StripeEffect(changed: changed) }
@@ -54,6 +64,13 @@ enum StripeSubscriptionSync {
         // `deleted` and an `updated` of the same second arrive in any order; the deletion is the later fact).
         if event.createdAt == watermark, isEnded(currentStatus), !isEnded(status) {
             return StripeEffect(changed: changed)
+        }
+        if subscription.cancelAtPeriodEnd, !wasCancelling, !ended {
+            try NotificationOutbox.enqueue(
+                tx,
+                eventKey: SubscriberNotices.cancellationKey(
+                    provider: "stripe", subscriptionID: subscription.id, periodEnd: periodEnd),
+                notice: SubscriberMessages.subscriptionCancelled(plan: plan.name, accessUntil: periodEnd), userID: userID)
         }
         let movedPlan = !inserted && currentPlan != nil && currentPlan != plan.code && !ended
         try tx.execute(
