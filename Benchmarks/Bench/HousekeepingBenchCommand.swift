@@ -45,13 +45,13 @@ struct HousekeepingBenchCommand: AsyncParsableCommand {
         let seedStart = ContinuousClock.now
         let rows = self.rows
         try await pool.withConnection { connection in
-            try connection.execute(
+            try await connection.execute(
                 """
                 INSERT INTO telegram_updates (update_id, kind, received_at)
                 SELECT 9000000000 + g, 'message', now() - interval '40 days' - make_interval(secs => g)
                 FROM generate_series(1, \(rows)) AS g
                 """)
-            try connection.execute("VACUUM ANALYZE telegram_updates")
+            try await connection.execute("VACUUM ANALYZE telegram_updates")
         }
         print(String(format: "housekeeping-bench seed rows=%d seconds=%.1f", rows, (ContinuousClock.now - seedStart).secondsDouble))
 

@@ -62,11 +62,11 @@ struct PGBenchRunner: Sendable {
         switch workload {
         case .select:
             _ = try await pool.withConnection { connection in
-                try connection.query("SELECT v FROM bench_items WHERE k = \(key)").first?.decode("v", as: String.self)
+                try await connection.query("SELECT v FROM bench_items WHERE k = \(key)").first?.decode("v", as: String.self)
             }
         case .insert:
             _ = try await pool.transaction { tx in
-                try tx.query("INSERT INTO bench_items (k, v) VALUES (\(key), 'bench') RETURNING id").first?
+                try await tx.query("INSERT INTO bench_items (k, v) VALUES (\(key), 'bench') RETURNING id").first?
                     .decode("id", as: Int64.self)
             }
         }

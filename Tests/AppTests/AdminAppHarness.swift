@@ -23,7 +23,7 @@ struct AdminAppHarness: Sendable {
         try await TestDatabase.with(poolSize: poolSize) { _, pool in
             try await TelegramAppHarness.insertPlans(pool)
             _ = try await pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     """
                     INSERT INTO plans (code, name, period_days, stripe_price_id, stars_price, recurring, active)
                     VALUES ('premium_monthly', 'Premium, monthly', 30, 'price_123', NULL, true, true)

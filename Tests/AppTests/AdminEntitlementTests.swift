@@ -150,7 +150,7 @@ import Testing
     @Test func paymentEventsAreListedNewestFirstAndFilteredByStatusAndProvider() async throws {
         try await Harness.with { app in
             _ = try await app.pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     """
                     INSERT INTO payment_events (provider, event_id, event_type, status, payload, next_attempt_at,
                         last_error, received_at) VALUES

@@ -11,7 +11,7 @@ import Testing
     /// fifth failed.
     static func seed(_ pool: PGPool) async throws {
         _ = try await pool.withConnection { connection in
-            try connection.execute(
+            try await connection.execute(
                 """
                 INSERT INTO payment_events (provider, event_id, event_type, status, attempts, payload, received_at,
                     next_attempt_at)

@@ -9,7 +9,7 @@ import Testing
 @Suite struct AdminStripeRefundTests {
     static func buyer(_ app: AdminAppHarness, telegramID: Int64 = 515_151) async throws -> Int64 {
         try await app.pool.withConnection { connection in
-            try connection.query(
+            try await connection.query(
                 "INSERT INTO users (telegram_user_id, username) VALUES (\(telegramID), 'refundee') RETURNING id"
             ).first?.decode("id", as: Int64.self) ?? 0
         }
@@ -61,13 +61,13 @@ import Testing
         try await AdminAppHarness.with { app in
             let user = try await Self.buyer(app)
             try await app.pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     """
                     INSERT INTO entitlement_grants (user_id, plan, source, payment_key, kind, purchased_at, duration, refs)
                     VALUES (\(user), 'premium_monthly', 'stripe', 'stripe:payment:pi_one', 'duration', now(),
                         interval '30 days', ARRAY['pi:pi_one', 'cs:cs_one'])
                     """)
-                _ = try connection.query(
+                _ = try await connection.query(
                     "SELECT * FROM entitlement_recompute(\(user), 'premium_monthly', 'stripe', 'test', NULL, NULL)")
             }
             try await app.telegram.pay(charge: "ch_keep", updateID: 3200, telegramID: 515_151)

@@ -14,7 +14,7 @@ import Testing
     @Test func buyListsEverySellableStarsPlanAndARecurringPlanGetsASubscriptionLink() async throws {
         try await Harness.with { app in
             _ = try await app.pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     """
                     INSERT INTO plans (code, name, period_days, stars_price, recurring, active)
                     VALUES ('stars_monthly', 'Stars monthly', 30, 300, true, true)

@@ -14,26 +14,26 @@ import Testing
     /// Old and recent rows of every table housekeeping purges.
     static func seed(_ pool: PGPool) async throws {
         _ = try await pool.withConnection { connection in
-            try connection.execute(
+            try await connection.execute(
                 """
                 INSERT INTO telegram_updates (update_id, kind, received_at)
                 SELECT i, 'message', now() - interval '40 days' FROM generate_series(1, 7) AS i
                 """)
-            try connection.execute(
+            try await connection.execute(
                 """
                 INSERT INTO telegram_updates (update_id, kind, received_at) VALUES
                     (100, 'message', now() - interval '2 days'), (101, 'message', now() - interval '1 hour')
                 """)
-            let user = try connection.query("INSERT INTO users (telegram_user_id) VALUES (9001) RETURNING id").first?
+            let user = try await connection.query("INSERT INTO users (telegram_user_id) VALUES (9001) RETURNING id").first?
                 .decode("id", as: Int64.self) ?? 0
-            try connection.execute(
+            try await connection.execute(
                 """
                 INSERT INTO miniapp_sessions (jti, user_id, created_at, expires_at) VALUES
                     (gen_random_uuid(), \(user), now() - interval '2 days', now() - interval '2 days' + interval '15 minutes'),
                     (gen_random_uuid(), \(user), now() - interval '1 hour', now() - interval '45 minutes'),
                     (gen_random_uuid(), \(user), now(), now() + interval '15 minutes')
                 """)
-            try connection.execute(
+            try await connection.execute(
                 """
                 INSERT INTO idempotency_keys (user_id, idempotency_key, request_path, request_hash, recovery_point,
                     response_status, response_body, created_at) VALUES
@@ -42,7 +42,7 @@ import Testing
                     (\(user), 'old-started', '/x', 'h', 'started', NULL, NULL, now() - interval '2 days'),
                     (\(user), 'ancient-started', '/x', 'h', 'started', NULL, NULL, now() - interval '8 days')
                 """)
-            try connection.execute(
+            try await connection.execute(
                 """
                 INSERT INTO payment_events (provider, event_id, event_type, status, attempts, payload, received_at,
                     next_attempt_at) VALUES
@@ -55,7 +55,7 @@ import Testing
     }
 
     static func count(_ pool: PGPool, _ query: PGQuery) async throws -> Int {
-        try await pool.withConnection { try $0.query(query).first?.decode(at: 0, as: Int.self) ?? -1 }
+        try await pool.withConnection { try await $0.query(query).first?.decode(at: 0, as: Int.self) ?? -1 }
     }
 
     @Test func oldRowsGoInBatchesAndRecentOnesStay() async throws {
@@ -96,13 +96,13 @@ import Testing
         try await TestDatabase.with(poolSize: 2) { database, pool in
             try await Self.seed(pool)
             // Another instance: a session of its own holding the lock.
-            let other = try PGConnection.connect(conninfo: database.conninfo)
+            let other = try await PGConnection.connect(conninfo: database.conninfo)
             defer { other.close() }
-            try other.advisoryLock(HousekeepingStore.lockKey)
+            try await other.advisoryLock(HousekeepingStore.lockKey)
             let housekeeper = Housekeeper(pool: pool, updatesRetention: 30 * Self.day, payloadRetention: 90 * Self.day)
             #expect(try await housekeeper.round().skipped)
             #expect(try await Self.count(pool, "SELECT count(*) FROM telegram_updates") == 9)
-            try other.advisoryUnlock(HousekeepingStore.lockKey)
+            try await other.advisoryUnlock(HousekeepingStore.lockKey)
             #expect(try await housekeeper.round().telegramUpdates == 7)
         }
     }
@@ -114,7 +114,7 @@ import Testing
             #expect(try app.webhookCount("processed") == 1)
             // Twelve hours later, housekeeping asked for no retention at all still keeps it (24 h minimum).
             _ = try await app.pool.withConnection { connection in
-                try connection.execute("UPDATE telegram_updates SET received_at = now() - interval '12 hours'")
+                try await connection.execute("UPDATE telegram_updates SET received_at = now() - interval '12 hours'")
             }
             let housekeeper = Housekeeper(pool: app.pool, updatesRetention: 0, payloadRetention: 90 * Self.day)
             #expect(try await housekeeper.round().telegramUpdates == 0)

@@ -115,7 +115,7 @@ import Testing
     static func sessionRows(_ pool: PGPool, token: String) async throws -> Int {
         let jti = try #require(MiniAppAPITests.jwtSegment(token, 1)?["jti"] as? String)
         return try await pool.withConnection { connection in
-            try connection.query(
+            try await connection.query(
                 "SELECT count(*) FROM miniapp_sessions WHERE jti = \(jti)::uuid AND revoked_at IS NULL"
             ).first?.decode(at: 0, as: Int.self) ?? -1
         }

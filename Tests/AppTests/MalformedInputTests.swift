@@ -124,7 +124,7 @@ import Testing
         #expect(after == before, "only payment_events may grow \(comment)", sourceLocation: sourceLocation)
         #expect(added >= 1 && added <= atMost, "\(added) raw rows for \(atMost) bodies \(comment)", sourceLocation: sourceLocation)
         let raw = try await pool.withConnection { connection in
-            try connection.query(
+            try await connection.query(
                 "SELECT count(*) AS n FROM payment_events WHERE status = 'dead' AND payload IS NULL AND raw_body IS NOT NULL"
             ).first?.decode("n", as: Int64.self) ?? 0
         }
@@ -137,7 +137,7 @@ import Testing
             separator: " UNION ALL ")
         return try await pool.withConnection { connection in
             var counts: [String: Int] = [:]
-            for row in try connection.query(PGQuery(unsafeSQL: sql)) {
+            for row in try await connection.query(PGQuery(unsafeSQL: sql)) {
                 counts[try row.decode("name", as: String.self)] = Int(try row.decode("rows", as: Int64.self))
             }
             return counts
@@ -452,7 +452,7 @@ extension MalformedInputTests {
             #expect(try app.webhookCount("failed") == Double(bodies.count))
             // Byte for byte: the signed body that jsonb could not hold is the one stored.
             let stored = try await app.pool.withConnection { connection in
-                try connection.query("SELECT raw_body FROM payment_events WHERE event_id = 'evt_nul2'").first?
+                try await connection.query("SELECT raw_body FROM payment_events WHERE event_id = 'evt_nul2'").first?
                     .decode("raw_body", as: Data.self)
             }
             #expect(stored.map { Array($0) } == bodies[3].bytes)

@@ -100,7 +100,7 @@ import Testing
 
     @Test func poolGaugesAreRefreshedAtScrape() async throws {
         try await TestDatabaseHelpers.withTemplateDatabase { _, pool in
-            _ = try await pool.withConnection { connection in try connection.execute("SELECT 1") }
+            _ = try await pool.withConnection { connection in try await connection.execute("SELECT 1") }
             let metrics = AppMetrics()
             try await AppTestSupport.withApp(pool: pool, metrics: metrics) { client in
                 let response = try await client.execute(uri: "/metrics", method: .get, headers: [:], body: nil)

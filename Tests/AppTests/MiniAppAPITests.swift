@@ -292,7 +292,7 @@ import Testing
             let jti = try #require(Self.jwtSegment(signedIn.token, 1)?["jti"] as? String)
             // Revoked in the database (by another instance, an admin, a logout elsewhere).
             _ = try await harness.pool.withConnection { connection in
-                try connection.execute("UPDATE miniapp_sessions SET revoked_at = now() WHERE jti = \(jti)::uuid")
+                try await connection.execute("UPDATE miniapp_sessions SET revoked_at = now() WHERE jti = \(jti)::uuid")
             }
             let response = try await harness.request(.get, "/api/v1/me", token: signedIn.token)
             Self.expectProblem(response, .unauthorized)
@@ -509,7 +509,7 @@ import Testing
         try await MiniAppAppHarness.with { harness in
             let signedIn = try await harness.signIn(telegramID: Self.telegramID)
             _ = try await harness.pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     """
                     INSERT INTO invoices (provider, provider_invoice_id, user_id, amount, currency, status, created_at)
                     SELECT 'stripe', 'bulk-' || n, \(signedIn.userID), 100, 'USD', 'paid', now() - n * interval '1 minute'
@@ -528,7 +528,7 @@ import Testing
 
             // Exactly 100: one page, no cursor.
             _ = try await harness.pool.withConnection { connection in
-                try connection.execute("DELETE FROM invoices WHERE provider_invoice_id = 'bulk-101'")
+                try await connection.execute("DELETE FROM invoices WHERE provider_invoice_id = 'bulk-101'")
             }
             let only = try #require(
                 try await harness.request(.get, "/api/v1/billing/invoices?limit=100", token: signedIn.token).json)
@@ -680,7 +680,7 @@ import Testing
             #expect(harness.stripe.requests.isEmpty)
 
             _ = try await harness.pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     "INSERT INTO stripe_customers (user_id, customer_id) VALUES (\(signedIn.userID), 'cus_portal1')")
             }
             let response = try await harness.request(.post, "/api/v1/billing/portal", token: signedIn.token)

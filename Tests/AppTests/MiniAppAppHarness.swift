@@ -69,7 +69,7 @@ struct MiniAppAppHarness: Sendable {
     /// (inactive).
     static func insertPlans(_ pool: PGPool) async throws {
         _ = try await pool.withConnection { connection in
-            try connection.execute(
+            try await connection.execute(
                 """
                 INSERT INTO plans (code, name, period_days, stripe_price_id, stars_price, recurring, active) VALUES
                 ('premium_monthly', 'Premium, monthly', 30, 'price_premium', 250, true, true),
@@ -130,7 +130,7 @@ struct MiniAppAppHarness: Sendable {
     ) async throws {
         let expires = Date().addingTimeInterval(seconds)
         _ = try await pool.withConnection { connection in
-            try connection.execute(
+            try await connection.execute(
                 """
                 INSERT INTO user_entitlements (user_id, plan, status, source, starts_at, expires_at)
                 VALUES (\(userID), \(plan), \(status), \(source), now() - interval '40 days', \(expires))
@@ -145,7 +145,7 @@ struct MiniAppAppHarness: Sendable {
         currency: String = "USD", createdAt: Date, hostedURL: String? = nil
     ) async throws -> Int64 {
         try await pool.withConnection { connection in
-            try connection.query(
+            try await connection.query(
                 """
                 INSERT INTO invoices (provider, provider_invoice_id, user_id, plan, amount, currency, status, hosted_url,
                     created_at)
@@ -159,7 +159,7 @@ struct MiniAppAppHarness: Sendable {
 
     /// The first column of the first row of `query` as an integer.
     func count(_ query: PGQuery) async throws -> Int {
-        try await pool.withConnection { try $0.query(query).first?.decode(at: 0, as: Int.self) ?? -1 }
+        try await pool.withConnection { try await $0.query(query).first?.decode(at: 0, as: Int.self) ?? -1 }
     }
 
     /// The value of one series in the app's own Prometheus registry (0 when absent).

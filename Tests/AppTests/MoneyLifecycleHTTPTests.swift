@@ -34,9 +34,9 @@ import Testing
             let oldPayload = try StarsInvoicePayloadSigner(key: SymmetricKey(size: .bits256))
                 .make(plan: Harness.plan, telegramUserID: Updates.buyer)
             try await app.pool.withConnection { connection in
-                let user = try UserStore.upsert(
+                let user = try await UserStore.upsert(
                     connection, profile: TelegramProfile(telegramID: Updates.buyer, username: "ada", firstName: "Ada"))
-                try connection.execute(
+                try await connection.execute(
                     """
                     INSERT INTO stars_subscriptions (first_charge_id, user_id, plan, invoice_payload, expires_at)
                     VALUES ('ch_first', \(user.id), \(Harness.plan), \(oldPayload), to_timestamp(\(firstEnd)))
@@ -93,7 +93,7 @@ import Testing
             #expect(early.json?["outcome"] as? String == "failed")
             // The operator adds the plan, then retries: applied once.
             try await app.pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     "INSERT INTO plans (code, name, period_days, stars_price, recurring) VALUES ('late_plan', 'Late', 7, 50, false)")
             }
             let retried = try await app.admin(.post, "/admin/v1/payment-events/\(id)/retry")
@@ -137,12 +137,12 @@ import Testing
         try await MiniAppAppHarness.with { harness in
             let user = try await harness.signIn(telegramID: 6_060)
             try await harness.pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     """
                     INSERT INTO stripe_subscriptions (subscription_id, user_id, customer_id, plan, status, last_event_created)
                     VALUES ('sub_held', \(user.userID), 'cus_held', 'premium_monthly', 'active', now())
                     """)
-                _ = try GrantStore.grant(
+                _ = try await GrantStore.grant(
                     connection,
                     NewGrant(
                         userID: user.userID, plan: "premium_monthly", source: .stripe, paymentKey: "stripe:invoice:in_held",

@@ -98,7 +98,7 @@ import Testing
 
     private func rows(_ pool: PGPool) async throws -> [String: Plan] {
         try await pool.withConnection { connection in
-            Dictionary(uniqueKeysWithValues: try PlanStore.allPlans(connection).map { ($0.code, $0) })
+            Dictionary(uniqueKeysWithValues: try await PlanStore.allPlans(connection).map { ($0.code, $0) })
         }
     }
 
@@ -134,7 +134,7 @@ import Testing
             #expect(plans["premium_monthly"] == Plan(
                 code: "premium_monthly", name: "Premium (monthly)", periodDays: 31,
                 stripePriceID: "price_premium_monthly_v2", starsPrice: 300, recurring: true, active: true))
-            let active = try await pool.withConnection { try PlanStore.activePlans($0).map(\.code) }
+            let active = try await pool.withConnection { try await PlanStore.activePlans($0).map(\.code) }
             #expect(active == ["boost_week", "premium_monthly", "lifetime"])
 
             // Back in the file: reactivated.
@@ -154,9 +154,9 @@ import Testing
             try await PlanCatalog.sync(
                 try catalog(#"[{"code": "new", "name": "New", "period_days": 30, "stripe_price_id": "price_x"}]"#),
                 pool: pool)
-            let found = try await pool.withConnection { try PlanStore.plan($0, stripePriceID: "price_x") }
+            let found = try await pool.withConnection { try await PlanStore.plan($0, stripePriceID: "price_x") }
             #expect(found?.code == "new")
-            let old = try await pool.withConnection { try PlanStore.plan($0, code: "old") }
+            let old = try await pool.withConnection { try await PlanStore.plan($0, code: "old") }
             #expect(old?.active == false)
             #expect(old?.stripePriceID == nil)
         }
@@ -168,10 +168,10 @@ import Testing
                 try catalog(#"[{"code": "retired", "name": "R", "period_days": 30, "stripe_price_id": "price_r"}]"#),
                 pool: pool)
             try await PlanCatalog.sync(try catalog(#"[{"code": "other", "name": "O", "period_days": 7}]"#), pool: pool)
-            let byPrice = try await pool.withConnection { try PlanStore.plan($0, stripePriceID: "price_r") }
+            let byPrice = try await pool.withConnection { try await PlanStore.plan($0, stripePriceID: "price_r") }
             #expect(byPrice?.code == "retired")
             #expect(byPrice?.active == false)
-            let missing = try await pool.withConnection { try PlanStore.plan($0, code: "nope") }
+            let missing = try await pool.withConnection { try await PlanStore.plan($0, code: "nope") }
             #expect(missing == nil)
         }
     }
@@ -185,7 +185,7 @@ import Testing
             }
             #expect(reports.flatMap(\.inserted).count == 3)
             let count = try await pool.withConnection { connection in
-                try connection.query("SELECT count(*) AS n FROM plans").first?.decode("n", as: Int.self)
+                try await connection.query("SELECT count(*) AS n FROM plans").first?.decode("n", as: Int.self)
             }
             #expect(count == 3)
         }

@@ -26,7 +26,7 @@ struct ReconcileHarness: Sendable {
     static func with(_ body: @escaping @Sendable (ReconcileHarness) async throws -> Void) async throws {
         try await TestDatabase.with(poolSize: 12) { database, pool in
             _ = try await pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     """
                     INSERT INTO plans (code, name, period_days, stripe_price_id, stars_price, recurring, active)
                     VALUES (\(plan), 'Premium, monthly', 30, \(price), NULL, true, true),
@@ -67,16 +67,16 @@ struct ReconcileHarness: Sendable {
     }
 
     func user(telegramID: Int64) async throws -> Int64 {
-        try await pool.withConnection { try UserStore.ensure($0, telegramID: telegramID) }
+        try await pool.withConnection { try await UserStore.ensure($0, telegramID: telegramID) }
     }
 
     func count(_ query: PGQuery) async throws -> Int {
-        try await pool.withConnection { try $0.query(query).first?.decode(at: 0, as: Int.self) ?? -1 }
+        try await pool.withConnection { try await $0.query(query).first?.decode(at: 0, as: Int.self) ?? -1 }
     }
 
     func activePlans(telegramID: Int64) async throws -> [String] {
         try await pool.withConnection { connection in
-            try connection.query(
+            try await connection.query(
                 """
                 SELECT e.plan FROM user_entitlements e JOIN users u ON u.id = e.user_id
                 WHERE u.telegram_user_id = \(telegramID) AND e.status = 'active' AND e.expires_at > now()
@@ -177,7 +177,7 @@ struct ReconcileHarness: Sendable {
             #expect(try await h.count("SELECT count(*) FROM payment_events WHERE provider = 'stripe'") == 260)
             // Applied in the order they happened: ledger ids follow `created`.
             let order = try await h.pool.withConnection { connection in
-                try connection.query("SELECT event_id FROM payment_events ORDER BY id").map {
+                try await connection.query("SELECT event_id FROM payment_events ORDER BY id").map {
                     try $0.decode("event_id", as: String.self)
                 }
             }
@@ -231,6 +231,28 @@ struct ReconcileHarness: Sendable {
                     "SELECT count(*) FROM payment_events WHERE provider = 'telegram_stars' AND event_id = 'stars_charge_1'")
                     == 1)
             #expect(try h.metric("reconcile_recovered_total", provider: "telegram_stars") == 1)
+        }
+    }
+
+    @Test func aStarsListingInChronologicalOrderIsReadToItsEnd() async throws {
+        try await H.with { h in
+            let buyer: Int64 = 881_006
+            let signer = StarsInvoicePayloadSigner(botToken: h.bot.token)
+            let payload = try signer.make(plan: H.starsPlan, telegramUserID: buyer)
+            let now = Int64(Date().timeIntervalSince1970)
+            // As the Bot API documents it: oldest first. 250 old charges fill the first pages entirely.
+            var listing = (0..<250).map { index in
+                FakeBotAPI.starPayment(
+                    chargeID: "stars_old_\(index)", amount: 100, date: now - 90_000 + Int64(index), userID: buyer,
+                    payload: payload)
+            }
+            listing.append(
+                FakeBotAPI.starPayment(chargeID: "stars_recent", amount: 100, date: now - 60, userID: buyer, payload: payload))
+            h.bot.addStarTransactions(listing)
+            let report = try await h.run(.telegramStars)
+            #expect(report == ReconcileReport(provider: .telegramStars, seen: 1, recovered: 1, failed: 0))
+            #expect(h.bot.callCount("getStarTransactions") == 3)
+            #expect(try await h.activePlans(telegramID: buyer) == [H.starsPlan])
         }
     }
 
@@ -289,9 +311,9 @@ struct ReconcileHarness: Sendable {
 
     @Test func anotherInstanceHoldingTheLockMakesThePeriodicRunSkip() async throws {
         try await H.with { h in
-            let holder = try PGConnection.connect(conninfo: h.database.conninfo)
+            let holder = try await PGConnection.connect(conninfo: h.database.conninfo)
             defer { holder.close() }
-            #expect(try holder.tryAdvisoryLock(ReconcileProvider.stripe.lockKey))
+            #expect(try await holder.tryAdvisoryLock(ReconcileProvider.stripe.lockKey))
             let report = try await h.reconciler().run(.stripe, since: h.since, dryRun: false, waitForLock: false)
             #expect(report.skipped)
             #expect(h.stripe.requests(path: "/v1/events").isEmpty)

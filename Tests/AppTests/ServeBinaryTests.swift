@@ -129,7 +129,7 @@ import Testing
             }
             // PLANS_FILE was synced at start.
             let plans = try await pool.withConnection { connection in
-                try connection.query("SELECT count(*) AS n FROM plans WHERE active").first?.decode("n", as: Int.self)
+                try await connection.query("SELECT count(*) AS n FROM plans WHERE active").first?.decode("n", as: Int.self)
             }
             #expect(plans == 3)
         }

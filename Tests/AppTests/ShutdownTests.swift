@@ -62,7 +62,7 @@ import Testing
             #expect(finished.status == 200)
             #expect(finished.body == "slow done")
             // The pool service ran last and closed the pool.
-            await #expect(throws: PGError.self) { try await pool.withConnection { try $0.execute("SELECT 1") } }
+            await #expect(throws: PGError.self) { try await pool.withConnection { try await $0.execute("SELECT 1") } }
         }
     }
 
@@ -73,7 +73,7 @@ import Testing
             let tag = UUID().uuidString
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/test/slow?ms=20000&tag=\(tag)")
             request.method = .GET
-            async let slow = try? HTTPClient.shared.execute(request, timeout: .seconds(30))
+            async let slow = try? await HTTPClient.shared.execute(request, timeout: .seconds(30))
             // The request must be in the handler before shutdown starts; one still connecting would be refused
             // and retried by the client until its timeout, which says nothing about the grace period.
             let inFlight = try await TestRoutes.waitForSlow(tag: tag)

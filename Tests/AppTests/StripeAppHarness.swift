@@ -29,7 +29,7 @@ struct StripeAppHarness: Sendable {
     ) async throws {
         try await TestDatabase.with(poolSize: poolSize) { _, pool in
             _ = try await pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     """
                     INSERT INTO plans (code, name, period_days, stripe_price_id, stars_price, recurring, active)
                     VALUES (\(plan), 'Premium, monthly', 30, \(price), NULL, true, true)
@@ -74,23 +74,23 @@ struct StripeAppHarness: Sendable {
     }
 
     func user(telegramID: Int64 = 777_001) async throws -> Int64 {
-        try await pool.withConnection { try UserStore.ensure($0, telegramID: telegramID) }
+        try await pool.withConnection { try await UserStore.ensure($0, telegramID: telegramID) }
     }
 
     func count(_ query: PGQuery) async throws -> Int {
-        try await pool.withConnection { try $0.query(query).first?.decode(at: 0, as: Int.self) ?? -1 }
+        try await pool.withConnection { try await $0.query(query).first?.decode(at: 0, as: Int.self) ?? -1 }
     }
 
     func status(eventID: String) async throws -> String? {
         try await pool.withConnection {
-            try $0.query("SELECT status FROM payment_events WHERE event_id = \(eventID)").first?
+            try await $0.query("SELECT status FROM payment_events WHERE event_id = \(eventID)").first?
                 .decode("status", as: String.self)
         }
     }
 
     func ledgerID(eventID: String) async throws -> Int64? {
         try await pool.withConnection {
-            try $0.query("SELECT id FROM payment_events WHERE event_id = \(eventID)").first?.decode("id", as: Int64.self)
+            try await $0.query("SELECT id FROM payment_events WHERE event_id = \(eventID)").first?.decode("id", as: Int64.self)
         }
     }
 

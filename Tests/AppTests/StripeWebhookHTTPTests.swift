@@ -136,7 +136,7 @@ import TestSupport
             #expect(again.json?["outcome"] as? String == "failed")
 
             _ = try await app.pool.withConnection { connection in
-                try connection.execute("INSERT INTO stripe_customers (user_id, customer_id) VALUES (\(user), \(customer))")
+                try await connection.execute("INSERT INTO stripe_customers (user_id, customer_id) VALUES (\(user), \(customer))")
             }
             let retried = try await app.retry("\(id)")
             #expect(retried.status == .ok)

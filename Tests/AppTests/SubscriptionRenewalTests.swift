@@ -21,7 +21,7 @@ import Testing
                 "cancel_at_period_end": false, "current_period_end": periodEnd, "metadata": [String: String](),
             ]))
         _ = try await app.pool.withConnection { connection in
-            try connection.execute(
+            try await connection.execute(
                 """
                 INSERT INTO stripe_subscriptions (subscription_id, user_id, customer_id, plan, status, current_period_end,
                     last_event_created)
@@ -35,7 +35,7 @@ import Testing
     /// A Stars subscription to premium_monthly recorded at its first payment `ch_first`.
     static func seedStars(_ app: Harness, _ user: Harness.SignedIn) async throws {
         _ = try await app.pool.withConnection { connection in
-            try connection.execute(
+            try await connection.execute(
                 """
                 INSERT INTO stars_subscriptions (first_charge_id, user_id, plan, invoice_payload, expires_at)
                 VALUES ('ch_first', \(user.userID), 'premium_monthly', 'payload-1', now() + interval '20 days')

@@ -62,7 +62,7 @@ struct TelegramAppHarness: Sendable {
 
     static func insertPlans(_ pool: PGPool) async throws {
         _ = try await pool.withConnection { connection in
-            try connection.execute(
+            try await connection.execute(
                 """
                 INSERT INTO plans (code, name, period_days, stripe_price_id, stars_price, recurring, active) VALUES
                 ('boost_week', 'Boost week', 7, NULL, 50, false, true),
@@ -111,7 +111,7 @@ struct TelegramAppHarness: Sendable {
 
     /// The first column of the first row of `query` as an integer.
     func count(_ query: PGQuery) async throws -> Int {
-        try await pool.withConnection { try $0.query(query).first?.decode(at: 0, as: Int.self) ?? -1 }
+        try await pool.withConnection { try await $0.query(query).first?.decode(at: 0, as: Int.self) ?? -1 }
     }
 
     /// The value of one series in the app's own Prometheus registry (0 when absent).

@@ -422,7 +422,7 @@ import Testing
     /// Days between the default plan's `starts_at` and `expires_at` for the buyer.
     static func entitlementDays(_ app: Harness) async throws -> Double {
         try await app.pool.withConnection { connection in
-            try connection.query(
+            try await connection.query(
                 """
                 SELECT extract(epoch FROM e.expires_at - e.starts_at) / 86400 AS days
                 FROM user_entitlements e JOIN users u ON u.id = e.user_id

@@ -9,8 +9,8 @@ import Testing
     @discardableResult
     static func durationGrant(
         _ tx: PGConnection, userID: Int64, days: Int, source: EntitlementSource = .admin, key: String = UUID().uuidString
-    ) throws -> EntitlementState? {
-        try GrantStore.grant(
+    ) async throws -> EntitlementState? {
+        try await GrantStore.grant(
             tx,
             NewGrant(
                 userID: userID, plan: "premium_monthly", source: source, paymentKey: "test:" + key,
@@ -27,14 +27,14 @@ import Testing
                 for index in 0..<20 {
                     group.addTask {
                         _ = try await pool.transaction { tx in
-                            try Self.durationGrant(tx, userID: userID, days: 3, source: .telegramStars, key: "c\(index)")
+                            try await Self.durationGrant(tx, userID: userID, days: 3, source: .telegramStars, key: "c\(index)")
                         }
                     }
                 }
                 try await group.waitForAll()
             }
             let entitlement = try #require(
-                try await pool.withConnection { try EntitlementStore.find($0, userID: userID, plan: "premium_monthly") })
+                try await pool.withConnection { try await EntitlementStore.find($0, userID: userID, plan: "premium_monthly") })
             let days = entitlement.expiresAt.timeIntervalSince(entitlement.startsAt) / 86_400
             #expect(abs(days - 60) < 0.01, "20 × 3 days from the first start, got \(days)")
             #expect(entitlement.startsAt >= before.addingTimeInterval(-5))
@@ -56,7 +56,7 @@ import Testing
                 for end in ends {
                     group.addTask {
                         _ = try await pool.transaction { tx in
-                            try GrantStore.grant(
+                            try await GrantStore.grant(
                                 tx,
                                 NewGrant(
                                     userID: userID, plan: "premium_monthly", source: .stripe,
@@ -69,7 +69,7 @@ import Testing
                 try await group.waitForAll()
             }
             let entitlement = try #require(
-                try await pool.withConnection { try EntitlementStore.find($0, userID: userID, plan: "premium_monthly") })
+                try await pool.withConnection { try await EntitlementStore.find($0, userID: userID, plan: "premium_monthly") })
             let latest = try #require(ends.max())
             #expect(abs(entitlement.expiresAt.timeIntervalSince(latest)) < 0.001)
         }
@@ -80,12 +80,12 @@ import Testing
             try await BillingFixtures.plan(pool)
             let userID = try await BillingFixtures.user(pool)
             let (first, second, active) = try await pool.transaction { tx in
-                try Self.durationGrant(tx, userID: userID, days: 30)
-                let first = try GrantStore.revokeAll(
+                try await Self.durationGrant(tx, userID: userID, days: 30)
+                let first = try await GrantStore.revokeAll(
                     tx, userID: userID, plan: "premium_monthly", cause: ChangeCause(actor: .admin, reason: "refund"))
-                let second = try GrantStore.revokeAll(
+                let second = try await GrantStore.revokeAll(
                     tx, userID: userID, plan: "premium_monthly", cause: ChangeCause(actor: .admin, reason: "refund"))
-                return (first, second, try EntitlementStore.active(tx, userID: userID))
+                return (first, second, try await EntitlementStore.active(tx, userID: userID))
             }
             #expect(first?.status == .revoked)
             #expect(first?.changed == true)
@@ -104,11 +104,11 @@ import Testing
             try await BillingFixtures.plan(pool)
             let userID = try await BillingFixtures.user(pool)
             let entitlement = try await pool.transaction { tx in
-                try Self.durationGrant(tx, userID: userID, days: 30)
-                try GrantStore.revokeAll(
+                try await Self.durationGrant(tx, userID: userID, days: 30)
+                try await GrantStore.revokeAll(
                     tx, userID: userID, plan: "premium_monthly", cause: ChangeCause(actor: .admin, reason: "revoke"))
-                try Self.durationGrant(tx, userID: userID, days: 7, source: .telegramStars)
-                return try EntitlementStore.find(tx, userID: userID, plan: "premium_monthly")
+                try await Self.durationGrant(tx, userID: userID, days: 7, source: .telegramStars)
+                return try await EntitlementStore.find(tx, userID: userID, plan: "premium_monthly")
             }
             let found = try #require(entitlement)
             let days = found.expiresAt.timeIntervalSinceNow / 86_400
@@ -123,10 +123,10 @@ import Testing
             try await BillingFixtures.plan(pool)
             let userID = try await BillingFixtures.user(pool)
             try await pool.transaction { tx in
-                _ = try Self.durationGrant(tx, userID: userID, days: 1)
+                _ = try await Self.durationGrant(tx, userID: userID, days: 1)
             }
             await #expect(throws: PGError.self) {
-                try await pool.withConnection { try $0.execute("DELETE FROM entitlement_changes") }
+                try await pool.withConnection { try await $0.execute("DELETE FROM entitlement_changes") }
             }
         }
     }

@@ -48,7 +48,7 @@ import Testing
 
     static func reading(_ pool: PGPool, user: Int64, plan: String = S.plan) async throws -> (String, Int64)? {
         try await pool.withConnection { connection in
-            try connection.query(
+            try await connection.query(
                 """
                 SELECT status, extract(epoch FROM expires_at)::bigint AS expires FROM user_entitlements
                 WHERE user_id = \(user) AND plan = \(plan)
@@ -354,7 +354,7 @@ import Testing
             // 30 more days of the same plan, bought another way (Stars, an operator): a duration grant.
             let bought = Self.now
             _ = try await pool.transaction { tx in
-                try GrantStore.grant(
+                try await GrantStore.grant(
                     tx,
                     NewGrant(
                         userID: user, plan: S.plan, source: .telegramStars, paymentKey: "stars:ch_other",

@@ -13,11 +13,11 @@ import Testing
                 for _ in 0..<50 {
                     group.addTask {
                         try await pool.transaction { tx in
-                            guard let eventRow = try PaymentLedger.claim(
+                            guard let eventRow = try await PaymentLedger.claim(
                                 tx, provider: .telegramStars, eventID: "charge_1", eventType: "successful_payment",
                                 payload: PGRawJSON("{\"a\":1}"))
                             else { return false }
-                            try GrantStore.grant(
+                            try await GrantStore.grant(
                                 tx,
                                 NewGrant(
                                     userID: userID, plan: "premium_monthly", source: .telegramStars,
@@ -41,19 +41,19 @@ import Testing
             struct Boom: Error {}
             await #expect(throws: Boom.self) {
                 try await pool.transaction { tx in
-                    _ = try PaymentLedger.claim(
+                    _ = try await PaymentLedger.claim(
                         tx, provider: .stripe, eventID: "evt_1", eventType: "invoice.paid", payload: PGRawJSON("{}"))
                     throw Boom()
                 }
             }
             #expect(try await BillingFixtures.count(pool, "SELECT count(*) FROM payment_events") == 0)
             let id = try await pool.withConnection { connection in
-                try PaymentLedger.recordFailure(
+                try await PaymentLedger.recordFailure(
                     connection, provider: .stripe, eventID: "evt_1", eventType: "invoice.paid", payload: PGRawJSON("{}"),
                     eventCreated: nil, error: "boom", retryIn: .seconds(30))
             }
             #expect(id != nil)
-            let events = try await pool.withConnection { try PaymentLedger.list($0, status: .failed, provider: .stripe, limit: 10) }
+            let events = try await pool.withConnection { try await PaymentLedger.list($0, status: .failed, provider: .stripe, limit: 10) }
             #expect(events.count == 1)
             #expect(events.first?.lastError == "boom")
             #expect(events.first?.nextAttemptAt != nil)
@@ -63,16 +63,16 @@ import Testing
     @Test func aFailureNeverDowngradesAProcessedEvent() async throws {
         try await TestDatabase.with { _, pool in
             try await pool.transaction { tx in
-                _ = try PaymentLedger.claim(
+                _ = try await PaymentLedger.claim(
                     tx, provider: .stripe, eventID: "evt_2", eventType: "invoice.paid", payload: PGRawJSON("{}"))
             }
             let id = try await pool.withConnection { connection in
-                try PaymentLedger.recordFailure(
+                try await PaymentLedger.recordFailure(
                     connection, provider: .stripe, eventID: "evt_2", eventType: "invoice.paid", payload: PGRawJSON("{}"),
                     eventCreated: nil, error: "late failure", retryIn: .seconds(1))
             }
             #expect(id == nil)
-            let events = try await pool.withConnection { try PaymentLedger.list($0, status: nil, provider: nil, limit: 10) }
+            let events = try await pool.withConnection { try await PaymentLedger.list($0, status: nil, provider: nil, limit: 10) }
             #expect(events.map(\.status) == [.processed])
         }
     }

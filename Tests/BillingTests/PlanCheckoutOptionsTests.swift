@@ -27,7 +27,7 @@ import TestSupport
         #expect(catalog.plans.first?.checkout == PlanCheckoutOptions(trialDays: 7, allowPromotionCodes: true))
         try await TestDatabase.with { _, pool in
             try await PlanCatalog.sync(catalog, pool: pool)
-            let stored = try await pool.withConnection { try PlanStore.plan($0, code: "pro") }
+            let stored = try await pool.withConnection { try await PlanStore.plan($0, code: "pro") }
             #expect(stored?.checkout == PlanCheckoutOptions(trialDays: 7, allowPromotionCodes: true, automaticTax: false))
             // Changing only an option is an update.
             let changed = try PlanCatalog.parse(
@@ -36,7 +36,7 @@ import TestSupport
                         .utf8))
             let report = try await PlanCatalog.sync(changed, pool: pool)
             #expect(report.updated == ["pro"])
-            #expect(try await pool.withConnection { try PlanStore.plan($0, code: "pro") }?.checkout == PlanCheckoutOptions())
+            #expect(try await pool.withConnection { try await PlanStore.plan($0, code: "pro") }?.checkout == PlanCheckoutOptions())
         }
     }
 

@@ -127,7 +127,7 @@ import TestSupport
             let user = try await BillingFixtures.user(pool)
             let processor = S.processor(pool)
             _ = try await pool.transaction { tx in
-                try GrantStore.grant(
+                try await GrantStore.grant(
                     tx,
                     NewGrant(
                         userID: user, plan: S.plan, source: .stripe, paymentKey: "test:set-up",

@@ -31,24 +31,24 @@ enum StripeProcessing {
     }
 
     static func link(_ pool: PGPool, user: Int64, customer: String) async throws {
-        _ = try await pool.withConnection { try StripeCustomerStore.link($0, userID: user, customerID: customer) }
+        _ = try await pool.withConnection { try await StripeCustomerStore.link($0, userID: user, customerID: customer) }
     }
 
     static func entitlement(_ pool: PGPool, user: Int64, plan: String = plan) async throws -> Entitlement? {
-        try await pool.withConnection { try EntitlementStore.find($0, userID: user, plan: plan) }
+        try await pool.withConnection { try await EntitlementStore.find($0, userID: user, plan: plan) }
     }
 
     static func ledger(_ pool: PGPool, eventID: String) async throws -> PaymentEvent? {
         try await pool.withConnection { connection in
-            guard let id = try connection.query(
+            guard let id = try await connection.query(
                 "SELECT id FROM payment_events WHERE provider = 'stripe' AND event_id = \(eventID)"
             ).first?.decode("id", as: Int64.self) else { return nil }
-            return try PaymentLedger.find(connection, id: id)
+            return try await PaymentLedger.find(connection, id: id)
         }
     }
 
     static func text(_ pool: PGPool, _ query: PGQuery) async throws -> String? {
-        try await pool.withConnection { try $0.query(query).first?.decode(at: 0, as: String?.self) ?? nil }
+        try await pool.withConnection { try await $0.query(query).first?.decode(at: 0, as: String?.self) ?? nil }
     }
 
     static var now: Int64 { FakeStripe.nowSeconds() }

@@ -29,7 +29,7 @@ import TestSupport
             #expect(Set(results.map(\.2)).count == 500)
             #expect(try await MarketingFixtures.count(pool, "SELECT count(*) FROM marketing_clicks") == 500)
             let rows = try await pool.withConnection { connection in
-                try connection.query("SELECT id, user_id, (metadata->>'caller')::bigint AS caller FROM marketing_clicks").map {
+                try await connection.query("SELECT id, user_id, (metadata->>'caller')::bigint AS caller FROM marketing_clicks").map {
                     (try $0.decode("id", as: Int64.self), (try $0.decode("user_id", as: Int64.self), try $0.decode("caller", as: Int.self)))
                 }
             }

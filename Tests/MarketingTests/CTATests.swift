@@ -88,7 +88,7 @@ private struct Abort: Error {}
             #expect(Set(results.map(\.userID)).count == 1)
             #expect(Set(results.map(\.clickID)).count == 20)
             #expect(try await MarketingFixtures.count(pool, "SELECT count(*) FROM users WHERE telegram_user_id = 777001") == 1)
-            let user = try await pool.withConnection { try UserStore.find($0, telegramID: 777_001) }
+            let user = try await pool.withConnection { try await UserStore.find($0, telegramID: 777_001) }
             #expect(user?.username == "newbie")
             #expect(user?.id == results.first?.userID)
             let click = try await ClickService(pool: pool).get(userID: try #require(user?.id), id: try #require(results.first?.clickID))
@@ -121,7 +121,7 @@ private struct Abort: Error {}
             let cta = CTA(name: "buy", source: .callbackQuery)
             await #expect(throws: Abort.self) {
                 try await pool.transaction { tx in
-                    _ = try CTACapture.record(tx, telegramID: 777_003, profile: nil, cta: cta)
+                    _ = try await CTACapture.record(tx, telegramID: 777_003, profile: nil, cta: cta)
                     throw Abort()
                 }
             }

@@ -111,7 +111,7 @@ import TestSupport
                 "INSERT INTO marketing_clicks (user_id, cta_type, metadata) VALUES (\(user), 'buy', jsonb_build_object('k', repeat('x', 4100)))",
             ]
             for query in violations {
-                await #expect(throws: PGError.self) { try await pool.withConnection { try $0.execute(query) } }
+                await #expect(throws: PGError.self) { try await pool.withConnection { try await $0.execute(query) } }
             }
             // A merge that grows metadata past 4 KB is refused by the constraint and reported as a metadata error.
             let service = ClickService(pool: pool)
@@ -130,7 +130,7 @@ import TestSupport
             let other = try await MarketingFixtures.user(pool, telegramID: 508)
             // Many clicks share a created_at (one statement), so the id breaks ties.
             let ids = try await pool.withConnection { connection in
-                try connection.query(
+                try await connection.query(
                     """
                     INSERT INTO marketing_clicks (user_id, cta_type, created_at)
                     SELECT \(user), 'buy', now() - (g % 7) * interval '1 second' FROM generate_series(1, 53) g

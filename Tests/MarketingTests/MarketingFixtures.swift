@@ -7,13 +7,13 @@ import PGClient
 enum MarketingFixtures {
     static func user(_ pool: PGPool, telegramID: Int64) async throws -> Int64 {
         try await pool.withConnection { connection in
-            try UserStore.upsert(connection, profile: TelegramProfile(telegramID: telegramID, username: "u\(telegramID)")).id
+            try await UserStore.upsert(connection, profile: TelegramProfile(telegramID: telegramID, username: "u\(telegramID)")).id
         }
     }
 
     static func count(_ pool: PGPool, _ query: PGQuery) async throws -> Int {
         try await pool.withConnection { connection in
-            try connection.query(query).first?.decode(at: 0, as: Int.self) ?? -1
+            try await connection.query(query).first?.decode(at: 0, as: Int.self) ?? -1
         }
     }
 
@@ -24,7 +24,7 @@ enum MarketingFixtures {
         buttons: String = #"[[{"text": "Buy", "cta": "buy"}], [{"text": "Open", "url": "https://t.me/bot/app"}]]"#
     ) async throws -> Int64 {
         try await pool.withConnection { connection in
-            try connection.query(
+            try await connection.query(
                 """
                 INSERT INTO marketing_promos (campaign, position, text, buttons)
                 VALUES (\(campaign), \(position), \(text), \(PGRawJSON(buttons))) RETURNING id
@@ -49,7 +49,7 @@ enum MarketingFixtures {
         -> [(slot: Date, status: String, attempts: Int, messageID: Int64?, lastError: String?)]
     {
         try await pool.withConnection { connection in
-            try connection.query(
+            try await connection.query(
                 """
                 SELECT slot_start, status, attempts, telegram_message_id, last_error FROM marketing_posts
                 WHERE campaign = \(campaign) ORDER BY slot_start

@@ -31,7 +31,7 @@ import TestSupport
             #expect(threeSent)
 
             let rows = try await pool.withConnection { connection in
-                try connection.query(
+                try await connection.query(
                     """
                     SELECT slot_start, promo_id, status, claimed_by, telegram_message_id,
                            (extract(epoch FROM slot_start) * 1000)::bigint AS slot_ms
@@ -201,7 +201,7 @@ import TestSupport
             let configuration = MarketingFixtures.schedulerConfiguration(campaign: "crash", interval: .seconds(3600), instance: "b")
             // Another instance claimed the current slot and died mid-send: its lease has run out.
             _ = try await pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     """
                     INSERT INTO marketing_posts (campaign, slot_start, promo_id, status, attempts, lease_expires_at, claimed_by)
                     VALUES ('crash', to_timestamp(floor(extract(epoch FROM now()) / 3600) * 3600), \(promo), 'sending', 1,
@@ -255,7 +255,7 @@ import TestSupport
             let promo = try await MarketingFixtures.promo(pool, campaign: "retry", position: 1, text: "again")
             // The current slot was refused once and its retry is due.
             _ = try await pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     """
                     INSERT INTO marketing_posts (campaign, slot_start, promo_id, status, attempts, next_attempt_at, claimed_by, last_error)
                     VALUES ('retry', to_timestamp(floor(extract(epoch FROM now()) / 3600) * 3600), \(promo), 'claimed', 1,

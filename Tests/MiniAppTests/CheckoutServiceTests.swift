@@ -37,7 +37,7 @@ import Testing
         }
 
         func count(_ query: PGQuery) async throws -> Int {
-            try await pool.withConnection { try $0.query(query).first?.decode(at: 0, as: Int.self) ?? -1 }
+            try await pool.withConnection { try await $0.query(query).first?.decode(at: 0, as: Int.self) ?? -1 }
         }
     }
 
@@ -74,7 +74,7 @@ import Testing
 
     static func insertPlans(_ pool: PGPool) async throws {
         _ = try await pool.withConnection { connection in
-            try connection.execute(
+            try await connection.execute(
                 """
                 INSERT INTO plans (code, name, period_days, stripe_price_id, stars_price, recurring, active) VALUES
                 ('premium_monthly', 'Premium, monthly', 30, 'price_premium', 250, true, true),
@@ -86,7 +86,7 @@ import Testing
     }
 
     static func makeUser(_ pool: PGPool, telegramID: Int64) async throws -> Int64 {
-        try await pool.withConnection { try UserStore.upsert($0, profile: TelegramProfile(telegramID: telegramID)).id }
+        try await pool.withConnection { try await UserStore.upsert($0, profile: TelegramProfile(telegramID: telegramID)).id }
     }
 
     // MARK: Idempotency

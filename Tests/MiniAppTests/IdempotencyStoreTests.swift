@@ -7,22 +7,22 @@ import Testing
 
 @Suite struct IdempotencyStoreTests {
     static func user(_ pool: PGPool) async throws -> Int64 {
-        try await pool.withConnection { try UserStore.upsert($0, profile: TelegramProfile(telegramID: 77)).id }
+        try await pool.withConnection { try await UserStore.upsert($0, profile: TelegramProfile(telegramID: 77)).id }
     }
 
     @Test func sameKeyAndBodyReplaysTheStoredAnswer() async throws {
         try await TestDatabase.with { _, pool in
             let userID = try await Self.user(pool)
             let first = try await pool.transaction { tx in
-                try IdempotencyStore.begin(tx, userID: userID, key: "k1", path: "/checkout", requestHash: "h1")
+                try await IdempotencyStore.begin(tx, userID: userID, key: "k1", path: "/checkout", requestHash: "h1")
             }
             guard case .proceed(let recordID) = first else {
                 Issue.record("first request must proceed")
                 return
             }
-            try await pool.withConnection { try IdempotencyStore.finish($0, recordID: recordID, status: 200, body: #"{"url":"u"}"#) }
+            try await pool.withConnection { try await IdempotencyStore.finish($0, recordID: recordID, status: 200, body: #"{"url":"u"}"#) }
             let second = try await pool.transaction { tx in
-                try IdempotencyStore.begin(tx, userID: userID, key: "k1", path: "/checkout", requestHash: "h1")
+                try await IdempotencyStore.begin(tx, userID: userID, key: "k1", path: "/checkout", requestHash: "h1")
             }
             #expect(second == .replay(body: #"{"url": "u"}"#))
         }
@@ -32,11 +32,11 @@ import Testing
         try await TestDatabase.with { _, pool in
             let userID = try await Self.user(pool)
             _ = try await pool.transaction { tx in
-                try IdempotencyStore.begin(tx, userID: userID, key: "k1", path: "/checkout", requestHash: "h1")
+                try await IdempotencyStore.begin(tx, userID: userID, key: "k1", path: "/checkout", requestHash: "h1")
             }
             await #expect(throws: IdempotencyConflict.keyReused) {
                 try await pool.transaction { tx in
-                    try IdempotencyStore.begin(tx, userID: userID, key: "k1", path: "/checkout", requestHash: "other")
+                    try await IdempotencyStore.begin(tx, userID: userID, key: "k1", path: "/checkout", requestHash: "other")
                 }
             }
         }
@@ -50,7 +50,7 @@ import Testing
                     group.addTask {
                         do {
                             let decision = try await pool.transaction { tx in
-                                try IdempotencyStore.begin(tx, userID: userID, key: "same", path: "/checkout", requestHash: "h")
+                                try await IdempotencyStore.begin(tx, userID: userID, key: "same", path: "/checkout", requestHash: "h")
                             }
                             if case .proceed = decision { return "proceed" }
                             return "replay"
@@ -70,21 +70,21 @@ import Testing
         try await TestDatabase.with { _, pool in
             let userID = try await Self.user(pool)
             let first = try await pool.transaction { tx in
-                try IdempotencyStore.begin(tx, userID: userID, key: "k", path: "/checkout", requestHash: "h")
+                try await IdempotencyStore.begin(tx, userID: userID, key: "k", path: "/checkout", requestHash: "h")
             }
             guard case .proceed(let recordID) = first else {
                 Issue.record("first request must proceed")
                 return
             }
-            try await pool.withConnection { try IdempotencyStore.release($0, recordID: recordID) }
+            try await pool.withConnection { try await IdempotencyStore.release($0, recordID: recordID) }
             let retry = try await pool.transaction { tx in
-                try IdempotencyStore.begin(tx, userID: userID, key: "k", path: "/checkout", requestHash: "h")
+                try await IdempotencyStore.begin(tx, userID: userID, key: "k", path: "/checkout", requestHash: "h")
             }
             #expect(retry == .proceed(recordID: recordID))
             try await pool.withConnection { connection in
-                try connection.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
+                try await connection.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
             }
-            let purged = try await pool.withConnection { try IdempotencyStore.purge($0) }
+            let purged = try await pool.withConnection { try await IdempotencyStore.purge($0) }
             #expect(purged == 1)
         }
     }

@@ -20,7 +20,7 @@ import Testing
     }
 
     static func count(_ pool: PGPool, _ query: PGQuery) async throws -> Int64 {
-        try await pool.withConnection { try $0.query(query).first?.decode("n", as: Int64.self) ?? -1 }
+        try await pool.withConnection { try await $0.query(query).first?.decode("n", as: Int64.self) ?? -1 }
     }
 
     @Test func anExchangeCreatesTheUserAndAVerifiableSession() async throws {

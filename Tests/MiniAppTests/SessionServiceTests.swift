@@ -13,7 +13,7 @@ import Testing
 
     static func user(_ pool: PGPool, telegramID: Int64 = 42) async throws -> MiniAppUser {
         try await pool.transaction { tx in
-            try MiniAppUserStore.upsert(tx, profile: WebAppUser(id: telegramID, firstName: "T", username: "t"))
+            try await MiniAppUserStore.upsert(tx, profile: WebAppUser(id: telegramID, firstName: "T", username: "t"))
         }
     }
 
@@ -56,7 +56,7 @@ import Testing
             let claims = try await sessions.verify(token: issued.token, now: now)
             #expect(claims == issued.claims)
             let row = try await pool.withConnection { connection in
-                try connection.query(
+                try await connection.query(
                     "SELECT user_id, user_agent, revoked_at IS NULL AS live, expires_at FROM miniapp_sessions WHERE jti = \(issued.jti)"
                 ).first.map { (try $0.decode("user_id", as: Int64.self), try $0.decode("user_agent", as: String?.self),
                                try $0.decode("live", as: Bool.self), try $0.decode("expires_at", as: Date.self)) }
@@ -98,7 +98,7 @@ import Testing
             // The row's expiry counts too (e.g. shortened by an operator).
             let fresh = try await sessions.issue(userID: user.id, telegramID: 42, userAgent: nil)
             try await pool.withConnection { connection in
-                _ = try connection.execute(
+                _ = try await connection.execute(
                     "UPDATE miniapp_sessions SET created_at = created_at - interval '1 hour', expires_at = created_at - interval '1 minute' WHERE jti = \(fresh.jti)")
             }
             await #expect(throws: SessionError.expired) { try await sessions.verify(token: fresh.token) }

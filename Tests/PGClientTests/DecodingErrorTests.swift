@@ -10,7 +10,7 @@ import Testing
     ) async -> PGError? {
         await #expect(throws: PGError.self) {
             try await pool.withConnection { connection in
-                _ = try connection.query(sql).first?.decode(column, as: T.self)
+                _ = try await connection.query(sql).first?.decode(column, as: T.self)
             }
         }
     }
@@ -18,7 +18,7 @@ import Testing
     @Test func columnsDecodeByNameInAnyOrder() async throws {
         try await PGTest.withPool { _, pool in
             let (a, b, c, viaPosition, names) = try await pool.withConnection { connection in
-                let result = try connection.query(
+                let result = try await connection.query(
                     "SELECT 1::int8 AS a, 'two' AS b, true AS \"Mixed Case\", 4 AS \"userId\", 5 AS userid")
                 let row = try #require(result.first)
                 return (try row.decode("a", as: Int64.self), try row.decode("b", as: String.self),
@@ -94,7 +94,7 @@ import Testing
 
             let position = await #expect(throws: PGError.self) {
                 try await pool.withConnection { connection in
-                    _ = try connection.query("SELECT 1 AS present").first?.decode(at: 3, as: Int.self)
+                    _ = try await connection.query("SELECT 1 AS present").first?.decode(at: 3, as: Int.self)
                 }
             }
             #expect(position?.kind == .usage)

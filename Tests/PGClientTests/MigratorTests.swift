@@ -59,7 +59,7 @@ import Testing
     /// Objects in `public` other than `schema_migrations` (and its index): tables, sequences, functions, types.
     private static func leftovers(_ pool: PGPool) async throws -> [String] {
         try await pool.withConnection { connection in
-            try connection.query(
+            try await connection.query(
                 """
                 SELECT c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                  WHERE n.nspname = 'public' AND c.relname NOT IN ('schema_migrations', 'schema_migrations_pkey')
@@ -78,7 +78,7 @@ import Testing
 
     private static func appliedVersions(_ pool: PGPool) async throws -> [Int] {
         try await pool.withConnection { connection in
-            try connection.query("SELECT version FROM schema_migrations ORDER BY version").map {
+            try await connection.query("SELECT version FROM schema_migrations ORDER BY version").map {
                 try $0.decode("version", as: Int.self)
             }
         }

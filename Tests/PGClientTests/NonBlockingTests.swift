@@ -31,7 +31,7 @@ import Testing
         let slow = Task {
             try await pool.withConnection { connection in
                 slowStarted.open()
-                try connection.execute("SELECT pg_sleep(1.5)")
+                try await connection.execute("SELECT pg_sleep(1.5)")
             }
             slowDone.open()
         }
@@ -53,7 +53,7 @@ import Testing
         for index in 0..<20 {
             let started = ContinuousClock.now
             let echoed = try await pool.withConnection { connection in
-                try connection.query("SELECT \(index)::int8 AS i").first?.decode("i", as: Int.self)
+                try await connection.query("SELECT \(index)::int8 AS i").first?.decode("i", as: Int.self)
             }
             observation.slowestQuick = max(observation.slowestQuick, PGTest.seconds(since: started))
             #expect(echoed == index)
@@ -96,7 +96,7 @@ import Testing
                     group.addTask {
                         _ = try await pool.withConnection { connection in
                             sleeping.increment()
-                            try connection.execute("SELECT pg_sleep(1)")
+                            try await connection.execute("SELECT pg_sleep(1)")
                         }
                     }
                 }

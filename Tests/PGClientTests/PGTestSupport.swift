@@ -19,13 +19,13 @@ enum PGTest {
 
     /// Runs fixed SQL text (DDL of the test itself) on the pool.
     static func setUp(_ pool: PGPool, _ sql: String) async throws {
-        try await pool.withConnection { try $0.unsafeExecute(sql) }
+        try await pool.withConnection { try await $0.unsafeExecute(sql) }
     }
 
     /// `SELECT count(*)`-style query returning one integer.
     static func count(_ pool: PGPool, _ query: PGQuery) async throws -> Int64 {
         try await pool.withConnection { connection in
-            let row = try connection.query(query).first
+            let row = try await connection.query(query).first
             return try row?.decode(at: 0, as: Int64.self) ?? -1
         }
     }
@@ -35,7 +35,7 @@ enum PGTest {
     static func warmUp(_ pool: PGPool, connections: Int) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<connections {
-                group.addTask { _ = try await pool.withConnection { try $0.execute("SELECT pg_sleep(0.05)") } }
+                group.addTask { _ = try await pool.withConnection { try await $0.execute("SELECT pg_sleep(0.05)") } }
             }
             try await group.waitForAll()
         }
@@ -59,16 +59,6 @@ final class Counter: Sendable {
 
     var value: Int { storage.load(ordering: .sequentiallyConsistent) }
 
-    /// Blocks the calling (pool) thread until the counter reaches `target`; false on timeout.
-    func waitSync(atLeast target: Int, timeout: Duration = .seconds(10)) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while value < target {
-            if ContinuousClock.now > deadline { return false }
-            usleep(500)
-        }
-        return true
-    }
-
     /// Suspends the calling task until the counter reaches `target`; false on timeout.
     func wait(atLeast target: Int, timeout: Duration = .seconds(10)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
@@ -90,12 +80,12 @@ final class Gate: Sendable {
 
     var isOpen: Bool { opened.load(ordering: .sequentiallyConsistent) }
 
-    /// Blocks the calling (pool) thread until the gate opens; false on timeout.
-    func waitSync(timeout: Duration = .seconds(10)) -> Bool {
+    /// Suspends the calling task until the gate opens; false on timeout.
+    func wait(timeout: Duration = .seconds(10)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while !isOpen {
             if ContinuousClock.now > deadline { return false }
-            usleep(500)
+            try? await Task.sleep(for: .milliseconds(2))
         }
         return true
     }

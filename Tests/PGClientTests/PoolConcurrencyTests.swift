@@ -14,13 +14,13 @@ import Testing
                     group.addTask {
                         if id % 2 == 0 {
                             return try await pool.withConnection { connection in
-                                try connection.query(
+                                try await connection.query(
                                     "INSERT INTO hits (id, backend) VALUES (\(id), pg_backend_pid()) RETURNING backend"
                                 ).first?.decode("backend", as: Int.self) ?? -1
                             }
                         }
                         return try await pool.transaction { tx in
-                            try tx.query(
+                            try await tx.query(
                                 "INSERT INTO hits (id, backend) VALUES (\(id), pg_backend_pid()) RETURNING backend"
                             ).first?.decode("backend", as: Int.self) ?? -1
                         }
@@ -48,7 +48,7 @@ import Testing
                         group.addTask {
                             try await pool.withConnection { _ in
                                 holding.increment()
-                                guard release.waitSync() else { throw TimedOut(what: "release") }
+                                guard await release.wait() else { throw TimedOut(what: "release") }
                             }
                         }
                     }
@@ -58,7 +58,7 @@ import Testing
             #expect(await holding.wait(atLeast: 2))
             let started = ContinuousClock.now
             let error = await #expect(throws: PGError.self) {
-                try await pool.withConnection { connection in try connection.execute("SELECT 1") }
+                try await pool.withConnection { connection in try await connection.execute("SELECT 1") }
             }
             let waited = PGTest.seconds(since: started)
             release.open()
@@ -82,7 +82,7 @@ import Testing
                         group.addTask {
                             try await pool.withConnection { _ in
                                 holding.increment()
-                                guard release.waitSync(timeout: .seconds(20)) else { throw TimedOut(what: "release") }
+                                guard await release.wait(timeout: .seconds(20)) else { throw TimedOut(what: "release") }
                             }
                         }
                     }
@@ -97,7 +97,7 @@ import Testing
                         group.addTask {
                             do {
                                 return try await pool.withConnection { connection in
-                                    try connection.query("SELECT 1 AS one").first?.decode("one", as: Int.self) == 1
+                                    try await connection.query("SELECT 1 AS one").first?.decode("one", as: Int.self) == 1
                                 }
                             } catch let error as PGError where error.kind == .poolExhausted {
                                 exhausted.increment()
@@ -126,13 +126,13 @@ import Testing
             let holder = Task {
                 try await pool.withConnection { _ in
                     holding.increment()
-                    guard release.waitSync() else { throw TimedOut(what: "release") }
+                    guard await release.wait() else { throw TimedOut(what: "release") }
                 }
             }
             #expect(await holding.wait(atLeast: 1))
             let started = ContinuousClock.now
             let error = await #expect(throws: PGError.self) {
-                try await pool.withConnection { connection in try connection.execute("SELECT 1") }
+                try await pool.withConnection { connection in try await connection.execute("SELECT 1") }
             }
             let waited = PGTest.seconds(since: started)
             release.open()
@@ -149,12 +149,12 @@ import Testing
             let holder = Task {
                 try await pool.withConnection { _ in
                     holding.increment()
-                    guard release.waitSync() else { throw TimedOut(what: "release") }
+                    guard await release.wait() else { throw TimedOut(what: "release") }
                 }
             }
             #expect(await holding.wait(atLeast: 1))
             let waiter = Task {
-                try await pool.withConnection { connection in try connection.execute("SELECT 1") }
+                try await pool.withConnection { connection in try await connection.execute("SELECT 1") }
             }
             try await Task.sleep(for: .milliseconds(50))
             waiter.cancel()
@@ -175,7 +175,7 @@ import Testing
         let before = try await PGTest.count(pool, "SELECT 3::int8")
         await pool.close()
         let error = await #expect(throws: PGError.self) {
-            try await pool.withConnection { connection in try connection.execute("SELECT 1") }
+            try await pool.withConnection { connection in try await connection.execute("SELECT 1") }
         }
         await database.drop()
         #expect(before == 3)

@@ -46,7 +46,7 @@ import Testing
             try await PGTest.warmUp(pool, connections: 4)
             #expect(pool.connectionCounts.idle == 4)
             let before = try await pool.withConnection { connection in
-                try connection.query("SELECT pg_backend_pid() AS pid").first?.decode("pid", as: Int.self)
+                try await connection.query("SELECT pg_backend_pid() AS pid").first?.decode("pid", as: Int.self)
             }
 
             try await cluster.restartServer()
@@ -55,11 +55,12 @@ import Testing
             #expect(failures.count <= 1)
             #expect(failures.allSatisfy { $0.isConnectionLost }, "\(failures)")
             let after = try await pool.withConnection { connection in
-                try connection.query("SELECT pg_backend_pid() AS pid").first?.decode("pid", as: Int.self)
+                try await connection.query("SELECT pg_backend_pid() AS pid").first?.decode("pid", as: Int.self)
             }
             #expect(after != before)
 
-            // Transactions right after a restart: BEGIN on a dead connection is retried on a new one.
+            // Transactions right after a restart: a first batch (BEGIN goes out with the first statement) that meets a
+            // dead connection committed nothing, so the whole unit runs again on a new one.
             try await PGTest.warmUp(pool, connections: 4)
             try await cluster.restartServer()
             let attempts = Counter()
@@ -68,13 +69,14 @@ import Testing
                     group.addTask {
                         try await pool.transaction { tx in
                             attempts.increment()
-                            try tx.execute("INSERT INTO marks (id) VALUES (\(id))")
+                            try await tx.execute("INSERT INTO marks (id) VALUES (\(id))")
                         }
                     }
                 }
                 try await group.waitForAll()
             }
-            #expect(attempts.value == 10, "the body ran only where BEGIN had succeeded")
+            // Each of the 4 dead connections costs at most one extra run of a body; every row is written once.
+            #expect(attempts.value >= 10 && attempts.value <= 14, "\(attempts.value) runs")
             let rows = try await PGTest.count(pool, "SELECT count(*) FROM marks")
             #expect(rows == 10)
         }
@@ -87,14 +89,14 @@ import Testing
             for _ in 0..<3 {
                 let started = ContinuousClock.now
                 let error = await #expect(throws: PGError.self) {
-                    try await pool.withConnection { connection in try connection.execute("SELECT 1") }
+                    try await pool.withConnection { connection in try await connection.execute("SELECT 1") }
                 }
                 #expect(error?.isConnectionLost == true, "\(String(describing: error))")
                 #expect(PGTest.seconds(since: started) < 5)
             }
             let started = ContinuousClock.now
             let transactionError = await #expect(throws: PGError.self) {
-                try await pool.transaction { tx in try tx.execute("INSERT INTO marks (id) VALUES (1)") }
+                try await pool.transaction { tx in try await tx.execute("INSERT INTO marks (id) VALUES (1)") }
             }
             #expect(transactionError?.isConnectionLost == true)
             #expect(PGTest.seconds(since: started) < 10)
@@ -103,7 +105,7 @@ import Testing
             try await cluster.startServer()
             let failures = try await Self.untilItWorks(pool)
             #expect(failures.isEmpty, "\(failures)")
-            let inserted = try await pool.transaction { tx in try tx.execute("INSERT INTO marks (id) VALUES (1)") }
+            let inserted = try await pool.transaction { tx in try await tx.execute("INSERT INTO marks (id) VALUES (1)") }
             #expect(inserted == 1)
         }
     }

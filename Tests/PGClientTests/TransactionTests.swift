@@ -12,8 +12,8 @@ import Testing
             await #expect(throws: Boom.self) {
                 try await pool.transaction { tx in
                     attempts.increment()
-                    try tx.execute("INSERT INTO items (id, name) VALUES (1, 'first')")
-                    try tx.execute("INSERT INTO items (id, name) VALUES (2, 'second')")
+                    try await tx.execute("INSERT INTO items (id, name) VALUES (1, 'first')")
+                    try await tx.execute("INSERT INTO items (id, name) VALUES (2, 'second')")
                     throw Boom()
                 }
             }
@@ -22,11 +22,11 @@ import Testing
             #expect(rows == 0)
             // The same (single) connection is usable and not left inside a transaction.
             let committed = try await pool.transaction { tx in
-                try tx.execute("INSERT INTO items (id, name) VALUES (3, 'third')")
+                try await tx.execute("INSERT INTO items (id, name) VALUES (3, 'third')")
             }
             #expect(committed == 1)
             let names = try await pool.withConnection { connection in
-                try connection.query("SELECT name FROM items ORDER BY id").map { try $0.decode("name", as: String.self) }
+                try await connection.query("SELECT name FROM items ORDER BY id").map { try $0.decode("name", as: String.self) }
             }
             #expect(names == ["third"])
         }
@@ -36,13 +36,13 @@ import Testing
         try await PGTest.withPool(size: 1) { _, pool in
             try await PGTest.setUp(pool, "CREATE TABLE items (id int PRIMARY KEY)")
             try await pool.withConnection { connection in
-                try connection.unsafeExecute("BEGIN")
-                try connection.execute("INSERT INTO items (id) VALUES (1)")
+                try await connection.unsafeExecute("BEGIN")
+                try await connection.execute("INSERT INTO items (id) VALUES (1)")
             }
             let (rows, first, second) = try await pool.withConnection { connection in
-                (try connection.query("SELECT count(*) AS n FROM items").first?.decode("n", as: Int.self),
-                 try connection.query("SELECT txid_current() AS x").first?.decode("x", as: Int64.self),
-                 try connection.query("SELECT txid_current() AS x").first?.decode("x", as: Int64.self))
+                (try await connection.query("SELECT count(*) AS n FROM items").first?.decode("n", as: Int.self),
+                 try await connection.query("SELECT txid_current() AS x").first?.decode("x", as: Int64.self),
+                 try await connection.query("SELECT txid_current() AS x").first?.decode("x", as: Int64.self))
             }
             #expect(rows == 0)
             // Outside a transaction block every statement gets its own transaction id.
@@ -54,7 +54,7 @@ import Testing
         try await PGTest.withPool(size: 1) { _, pool in
             for isolation in [PGIsolation.readCommitted, .repeatableRead, .serializable] {
                 let level = try await pool.transaction(isolation: isolation) { tx in
-                    try tx.query("SHOW transaction_isolation").first?.decode(at: 0, as: String.self)
+                    try await tx.query("SHOW transaction_isolation").first?.decode(at: 0, as: String.self)
                 }
                 #expect(level == isolation.rawValue.lowercased())
             }
@@ -75,12 +75,12 @@ import Testing
                     group.addTask {
                         try await pool.transaction(isolation: .serializable) { tx in
                             attempts.increment()
-                            let value = try tx.query("SELECT value FROM counters WHERE id = 1").first?
+                            let value = try await tx.query("SELECT value FROM counters WHERE id = 1").first?
                                 .decode("value", as: Int.self) ?? -1
                             haveRead.increment()
-                            guard haveRead.waitSync(atLeast: 2) else { throw TimedOut(what: "the other reader") }
+                            guard await haveRead.wait(atLeast: 2) else { throw TimedOut(what: "the other reader") }
                             do {
-                                try tx.execute("UPDATE counters SET value = \(value + 1) WHERE id = 1")
+                                try await tx.execute("UPDATE counters SET value = \(value + 1) WHERE id = 1")
                             } catch let error as PGError where error.sqlState == .serializationFailure {
                                 failures.increment()
                                 throw error
@@ -113,12 +113,12 @@ import Testing
                     group.addTask {
                         try await pool.transaction(isolation: .serializable) { tx in
                             attempts.increment()
-                            let onCall = try tx.query("SELECT count(*) AS n FROM doctors WHERE on_call").first?
+                            let onCall = try await tx.query("SELECT count(*) AS n FROM doctors WHERE on_call").first?
                                 .decode("n", as: Int.self) ?? 0
                             haveRead.increment()
-                            guard haveRead.waitSync(atLeast: 2) else { throw TimedOut(what: "the other reader") }
+                            guard await haveRead.wait(atLeast: 2) else { throw TimedOut(what: "the other reader") }
                             guard onCall >= 2 else { return false }
-                            try tx.execute("UPDATE doctors SET on_call = false WHERE id = \(id)")
+                            try await tx.execute("UPDATE doctors SET on_call = false WHERE id = \(id)")
                             return true
                         }
                     }
@@ -149,12 +149,12 @@ import Testing
                         try await pool.transaction { tx in
                             attempts.increment()
                             // Detect the deadlock quickly (superuser setting, this transaction only).
-                            try tx.unsafeExecute("SET LOCAL deadlock_timeout = '50ms'")
-                            try tx.execute("UPDATE slots SET hits = hits + 1 WHERE id = \(first)")
+                            try await tx.unsafeExecute("SET LOCAL deadlock_timeout = '50ms'")
+                            try await tx.execute("UPDATE slots SET hits = hits + 1 WHERE id = \(first)")
                             haveFirstLock.increment()
-                            guard haveFirstLock.waitSync(atLeast: 2) else { throw TimedOut(what: "the other locker") }
+                            guard await haveFirstLock.wait(atLeast: 2) else { throw TimedOut(what: "the other locker") }
                             do {
-                                try tx.execute("UPDATE slots SET hits = hits + 1 WHERE id = \(second)")
+                                try await tx.execute("UPDATE slots SET hits = hits + 1 WHERE id = \(second)")
                             } catch let error as PGError where error.sqlState == .deadlockDetected {
                                 deadlocks.increment()
                                 throw error
@@ -180,7 +180,7 @@ import Testing
                 try await pool.transaction { tx in
                     attempts.increment()
                     // A genuine 40001 raised by the server, every time.
-                    try tx.unsafeExecute(
+                    try await tx.unsafeExecute(
                         "DO $$ BEGIN RAISE EXCEPTION 'forced' USING ERRCODE = 'serialization_failure'; END $$")
                 }
             }
@@ -199,8 +199,8 @@ import Testing
             do {
                 try await pool.transaction { tx in
                     attempts.increment()
-                    try tx.execute("INSERT INTO notes (id, body) VALUES (1, 'fine')")
-                    try tx.execute("INSERT INTO notes (id, body) VALUES (2, \("a\u{0}b"))")
+                    try await tx.execute("INSERT INTO notes (id, body) VALUES (1, 'fine')")
+                    try await tx.execute("INSERT INTO notes (id, body) VALUES (2, \("a\u{0}b"))")
                 }
                 Issue.record("a NUL was accepted")
             } catch let error as PGError {

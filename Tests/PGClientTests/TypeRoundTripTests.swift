@@ -10,7 +10,7 @@ import Testing
         _ pool: PGPool, _ value: T, as sqlType: String
     ) async throws -> T {
         try await pool.withConnection { connection in
-            let row = try #require(try connection.query("SELECT \(value)::\(unsafeRaw: sqlType) AS v").first)
+            let row = try #require(try await connection.query("SELECT \(value)::\(unsafeRaw: sqlType) AS v").first)
             return try row.decode("v", as: T.self)
         }
     }
@@ -28,7 +28,7 @@ import Testing
             }
             // Narrower columns decode into wider Swift integers.
             let widened = try await pool.withConnection { connection in
-                let row = try #require(try connection.query("SELECT 12::int2 AS s, 2147483647::int4 AS i").first)
+                let row = try #require(try await connection.query("SELECT 12::int2 AS s, 2147483647::int4 AS i").first)
                 return (try row.decode("s", as: Int.self), try row.decode("i", as: Int64.self))
             }
             #expect(widened.0 == 12)
@@ -40,7 +40,7 @@ import Testing
         try await PGTest.withPool { _, pool in
             let error = await #expect(throws: PGError.self) {
                 try await pool.withConnection { connection in
-                    try connection.query("SELECT 3000000000::int8 AS big").first?.decode("big", as: Int32.self)
+                    try await connection.query("SELECT 3000000000::int8 AS big").first?.decode("big", as: Int32.self)
                 }
             }
             #expect(error?.kind == .decoding)
@@ -71,7 +71,7 @@ import Testing
             // The server really holds the special values, not strings that happen to decode.
             let checks = try await pool.withConnection { connection in
                 let row = try #require(
-                    try connection.query(
+                    try await connection.query(
                         """
                         SELECT \(Double.nan)::float8 = 'NaN'::float8 AS nan,
                                \(Double.infinity)::float8 = 'Infinity'::float8 AS inf,
@@ -87,7 +87,7 @@ import Testing
             #expect(checks == [true, true, true, true])
             // numeric and real columns decode as Double too.
             let decoded = try await pool.withConnection { connection in
-                let row = try #require(try connection.query("SELECT 12.25::numeric AS n, 0.5::float4 AS r").first)
+                let row = try #require(try await connection.query("SELECT 12.25::numeric AS n, 0.5::float4 AS r").first)
                 return (try row.decode("n", as: Double.self), try row.decode("r", as: Double.self))
             }
             #expect(decoded.0 == 12.25)
@@ -106,9 +106,9 @@ import Testing
             for (index, value) in values.enumerated() {
                 #expect(try await Self.roundTrip(pool, value, as: "text") == value)
                 let stored = try await pool.withConnection { connection in
-                    try connection.execute("INSERT INTO strings (id, v, vc) VALUES (\(index), \(value), \(value))")
+                    try await connection.execute("INSERT INTO strings (id, v, vc) VALUES (\(index), \(value), \(value))")
                     let row = try #require(
-                        try connection.query("SELECT v, vc, length(v) AS chars FROM strings WHERE id = \(index)").first)
+                        try await connection.query("SELECT v, vc, length(v) AS chars FROM strings WHERE id = \(index)").first)
                     return (try row.decode("v", as: String.self), try row.decode("vc", as: String.self),
                             try row.decode("chars", as: Int.self))
                 }
@@ -118,7 +118,7 @@ import Testing
             }
             // An empty string is not NULL.
             let isNull = try await pool.withConnection { connection in
-                try connection.query("SELECT v IS NULL AS n FROM strings WHERE id = 0").first?.decode("n", as: Bool.self)
+                try await connection.query("SELECT v IS NULL AS n FROM strings WHERE id = 0").first?.decode("n", as: Bool.self)
             }
             #expect(isNull == false)
         }
@@ -141,7 +141,7 @@ import Testing
             for (date, text) in cases {
                 let (back, sameOnServer, serverText) = try await pool.withConnection { connection in
                     let row = try #require(
-                        try connection.query(
+                        try await connection.query(
                             """
                             SELECT \(date) AS v, \(date) = \(text)::timestamptz AS same,
                                    \(text)::timestamptz AS from_text
@@ -158,7 +158,7 @@ import Testing
             #expect(try await Self.roundTrip(pool, Date.distantPast, as: "timestamptz") == .distantPast)
             // timestamp without time zone reads as UTC; other session time zones do not change instants.
             let local = try await pool.withConnection { connection in
-                try connection.query("SELECT '2024-02-29 12:34:56.789'::timestamp AS t").first?.decode("t", as: Date.self)
+                try await connection.query("SELECT '2024-02-29 12:34:56.789'::timestamp AS t").first?.decode("t", as: Date.self)
             }
             #expect(local.map(micros) == micros(Date(timeIntervalSince1970: 1_709_210_096.789)))
         }
@@ -172,7 +172,7 @@ import Testing
             #expect(try await Self.roundTrip(pool, id, as: "uuid") == id)
             let fixed = try #require(UUID(uuidString: "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"))
             let text = try await pool.withConnection { connection in
-                try connection.query("SELECT \(fixed)::text AS t").first?.decode("t", as: String.self)
+                try await connection.query("SELECT \(fixed)::text AS t").first?.decode("t", as: String.self)
             }
             #expect(text == "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
         }
@@ -185,7 +185,7 @@ import Testing
                 #expect(try await Self.roundTrip(pool, value, as: "bytea") == value)
             }
             let length = try await pool.withConnection { connection in
-                try connection.query("SELECT length(\(everyByte)) AS n").first?.decode("n", as: Int.self)
+                try await connection.query("SELECT length(\(everyByte)) AS n").first?.decode("n", as: Int.self)
             }
             #expect(length == 256)
         }
@@ -209,9 +209,9 @@ import Testing
         try await PGTest.withPool { _, pool in
             try await PGTest.setUp(pool, "CREATE TABLE docs (id int PRIMARY KEY, body jsonb, plain json)")
             let (back, name, count) = try await pool.withConnection { connection in
-                try connection.execute("INSERT INTO docs (id, body) VALUES (1, \(PGJSON(profile)))")
+                try await connection.execute("INSERT INTO docs (id, body) VALUES (1, \(PGJSON(profile)))")
                 let row = try #require(
-                    try connection.query(
+                    try await connection.query(
                         "SELECT body, body->>'name' AS name, (body->'nested'->>'count')::int AS c FROM docs WHERE id = 1"
                     ).first)
                 return (try row.decode("body", as: PGJSON<Profile>.self).value, try row.decode("name", as: String.self),
@@ -223,7 +223,7 @@ import Testing
             // A jsonb that does not match the struct is a decoding error naming the column.
             let error = await #expect(throws: PGError.self) {
                 try await pool.withConnection { connection in
-                    try connection.query("SELECT '{\"other\": 1}'::jsonb AS body").first?
+                    try await connection.query("SELECT '{\"other\": 1}'::jsonb AS body").first?
                         .decode("body", as: PGJSON<Profile>.self)
                 }
             }
@@ -237,7 +237,7 @@ import Testing
             let raw = PGRawJSON(#"{"b": [1, 2, {"c": null}], "a": "ü😀\"\\"}"#)
             let (back, a, type) = try await pool.withConnection { connection in
                 let row = try #require(
-                    try connection.query("SELECT \(raw) AS j, \(raw)->>'a' AS a, pg_typeof(\(raw))::text AS t").first)
+                    try await connection.query("SELECT \(raw) AS j, \(raw)->>'a' AS a, pg_typeof(\(raw))::text AS t").first)
                 return (try row.decode("j", as: PGRawJSON.self), try row.decode("a", as: String.self),
                         try row.decode("t", as: String.self))
             }
@@ -250,13 +250,13 @@ import Testing
             #expect(original == returned)
             // json (not jsonb) columns decode as raw text unchanged.
             let plain = try await pool.withConnection { connection in
-                try connection.query("SELECT '{\"z\":1,  \"a\":2}'::json AS j").first?.decode("j", as: PGRawJSON.self)
+                try await connection.query("SELECT '{\"z\":1,  \"a\":2}'::json AS j").first?.decode("j", as: PGRawJSON.self)
             }
             #expect(plain?.text == "{\"z\":1,  \"a\":2}")
             // Invalid JSON is refused by the server as invalid data.
             let error = await #expect(throws: PGError.self) {
                 try await pool.withConnection { connection in
-                    try connection.execute("SELECT \(PGRawJSON("{not json")) AS j")
+                    try await connection.execute("SELECT \(PGRawJSON("{not json")) AS j")
                 }
             }
             #expect(error?.sqlState == .invalidTextRepresentation)
@@ -277,13 +277,13 @@ import Testing
                 nil, nil, nil, nil, nil, nil, nil, nil, nil
             )
             let (allNull, decoded) = try await pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     """
                     INSERT INTO nullable (id, i, i4, b, d, s, t, u, by, j) VALUES (1, \(values.0), \(values.1),
                         \(values.2), \(values.3), \(values.4), \(values.5), \(values.6), \(values.7), \(values.8))
                     """)
                 let row = try #require(
-                    try connection.query(
+                    try await connection.query(
                         """
                         SELECT i, i4, b, d, s, t, u, by, j,
                                num_nulls(i, i4, b, d, s, t, u, by, j) = 9 AS all_null FROM nullable
@@ -307,7 +307,7 @@ import Testing
             let some: Int64? = 5
             let text: String? = "x"
             let present = try await pool.withConnection { connection in
-                let row = try #require(try connection.query("SELECT \(some) + 1 AS n, \(text) || 'y' AS s").first)
+                let row = try #require(try await connection.query("SELECT \(some) + 1 AS n, \(text) || 'y' AS s").first)
                 return (try row.decode("n", as: Int64?.self), try row.decode("s", as: String?.self))
             }
             #expect(present.0 == 6)

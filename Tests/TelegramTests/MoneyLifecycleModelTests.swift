@@ -29,7 +29,7 @@ import Testing
     @Test func finalEntitlementsEqualTheModelForEveryDeliveryOrder() async throws {
         try await TestDatabase.with(poolSize: 10) { _, pool in
             try await pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     """
                     INSERT INTO plans (code, name, period_days, stripe_price_id, stars_price, recurring) VALUES
                     ('pm', 'Premium', 30, 'price_pm', 250, true), ('boost', 'Boost', 7, NULL, 50, false)
@@ -70,7 +70,7 @@ import Testing
             let deliveries = MoneyHistoryGenerator.deliveries(facts, &order)
             let telegramID = 7_000_000 + Int64(index) * 10 + Int64(run)
             let userID = try await pool.withConnection { connection in
-                try UserStore.upsert(connection, profile: TelegramProfile(telegramID: telegramID, username: nil, firstName: "M")).id
+                try await UserStore.upsert(connection, profile: TelegramProfile(telegramID: telegramID, username: nil, firstName: "M")).id
             }
             for delivery in deliveries {
                 try await deliver(delivery, userID: userID, telegramID: telegramID, pool: pool, processor: processor)
@@ -81,14 +81,14 @@ import Testing
             if revoke {
                 try await pool.transaction { tx in
                     for plan in ["pm", "boost"] {
-                        try GrantStore.revokeAll(tx, userID: userID, plan: plan, cause: ChangeCause(actor: .admin, reason: "model revoke"))
+                        try await GrantStore.revokeAll(tx, userID: userID, plan: plan, cause: ChangeCause(actor: .admin, reason: "model revoke"))
                     }
                 }
             }
             let expected = MoneyModel.readings(
                 facts, graceSeconds: graceDays * 86_400, revokedPlans: revoke ? ["pm", "boost"] : [])
             let actual = try await pool.withConnection { connection in
-                try connection.query(
+                try await connection.query(
                     """
                     SELECT plan, status, extract(epoch FROM expires_at)::bigint AS expires FROM user_entitlements
                     WHERE user_id = \(userID)
@@ -119,14 +119,14 @@ import Testing
                 profile: TelegramProfile(telegramID: telegramID, username: nil, firstName: "M"), chargeID: charge,
                 currency: "XTR", totalAmount: 50, plan: plan, subscriptionExpiration: nil,
                 rawJSON: #"{"charge":"\#(charge)"}"#, paidAt: Date(timeIntervalSince1970: TimeInterval(paidAt)))
-            _ = try await pool.transaction { try StarsLedger.applyPayment($0, payment) }
+            _ = try await pool.transaction { try await StarsLedger.applyPayment($0, payment) }
         case .starsRefund(let charge):
             _ = try await pool.transaction {
-                try StarsLedger.applyRefund($0, chargeID: charge, actor: .telegramStars, rawJSON: "{}")
+                try await StarsLedger.applyRefund($0, chargeID: charge, actor: .telegramStars, rawJSON: "{}")
             }
         case .adminGrant(let key, let plan, let days, let at):
             _ = try await pool.transaction { tx in
-                try GrantStore.grant(
+                try await GrantStore.grant(
                     tx,
                     NewGrant(
                         userID: userID, plan: plan, source: .admin, paymentKey: "admin:" + key,

@@ -28,13 +28,13 @@ struct SubscriberMessageHarness: Sendable {
     {
         try await TestDatabase.with(poolSize: poolSize) { _, pool in
             let userID = try await pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     """
                     INSERT INTO plans (code, name, period_days, stripe_price_id, stars_price, recurring, active) VALUES
                     ('premium_monthly', 'Premium, monthly', 30, 'price_123', NULL, true, true),
                     ('boost_week', 'Boost week', 7, NULL, 50, false, true)
                     """)
-                return try UserStore.upsert(
+                return try await UserStore.upsert(
                     connection, profile: TelegramProfile(telegramID: telegramID, username: "sub", firstName: "Sub")
                 ).id
             }
@@ -71,7 +71,7 @@ struct SubscriberMessageHarness: Sendable {
     }
 
     func pay(_ payment: StarsPayment) async throws -> StarsLedgerOutcome {
-        try await pool.transaction { try StarsLedger.applyPayment($0, payment) }
+        try await pool.transaction { try await StarsLedger.applyPayment($0, payment) }
     }
 
     /// Sends everything due, until nothing is left that is due now.
@@ -89,7 +89,7 @@ struct SubscriberMessageHarness: Sendable {
     var delivered: [FakeBotAPI.Call] { fake.calls("sendMessage").filter { $0.status == 200 } }
 
     func count(_ query: PGQuery) async throws -> Int {
-        try await pool.withConnection { try $0.query(query).first?.decode(at: 0, as: Int.self) ?? -1 }
+        try await pool.withConnection { try await $0.query(query).first?.decode(at: 0, as: Int.self) ?? -1 }
     }
 
     /// `notifications_sent_total{kind,result}`.

@@ -50,7 +50,7 @@ import Testing
             await h.drain()
             for _ in 0..<3 {
                 _ = try await h.pool.transaction {
-                    try StarsLedger.applyRefund($0, chargeID: "ch_r", actor: .telegramStars, rawJSON: "{}")
+                    try await StarsLedger.applyRefund($0, chargeID: "ch_r", actor: .telegramStars, rawJSON: "{}")
                 }
             }
             #expect(await h.drain() == 1)
@@ -126,7 +126,7 @@ import Testing
                 subscriptionID: "sub_d", userID: h.userID, plan: H.stripePlan, currentPeriodEnd: Self.now + 29 * Self.day)
             try await h.deliver(deleted)
             try await h.deliver(deleted)
-            let scanned = try await h.pool.withConnection { try AccessExpiryNotices.enqueueDue($0) }
+            let scanned = try await h.pool.withConnection { try await AccessExpiryNotices.enqueueDue($0) }
             #expect(scanned.ended == 0)
             await h.drain()
             #expect(h.sentMetric(.accessEnded, "sent") == 1)
@@ -161,10 +161,10 @@ import Testing
             await h.drain()
             let subscription = try #require(
                 try await h.pool.withConnection {
-                    try RenewingSubscriptions.find($0, userID: h.userID, plan: H.starsPlan)
+                    try await RenewingSubscriptions.find($0, userID: h.userID, plan: H.starsPlan)
                 }.first)
             for _ in 0..<2 {  // Cancelled twice (a repeated click): one message.
-                try await h.pool.transaction { try RenewingSubscriptions.record($0, subscription, renews: false) }
+                try await h.pool.transaction { try await RenewingSubscriptions.record($0, subscription, renews: false) }
             }
             await h.drain()
             #expect(h.sentMetric(.subscriptionCancelled, "sent") == 1)
@@ -225,12 +225,12 @@ import Testing
             _ = try await h.pay(h.starsPayment("ch_soon", paidAt: Date().addingTimeInterval(-5 * 86_400)))
             let reports = try await withThrowingTaskGroup(of: AccessExpiryNotices.Report.self) { group in
                 for _ in 0..<6 {
-                    group.addTask { try await h.pool.withConnection { try AccessExpiryNotices.enqueueDue($0) } }
+                    group.addTask { try await h.pool.withConnection { try await AccessExpiryNotices.enqueueDue($0) } }
                 }
                 return try await group.reduce(into: [AccessExpiryNotices.Report]()) { $0.append($1) }
             }
             #expect(reports.map(\.ending).reduce(0, +) == 1)
-            let again = try await h.pool.withConnection { try AccessExpiryNotices.enqueueDue($0) }
+            let again = try await h.pool.withConnection { try await AccessExpiryNotices.enqueueDue($0) }
             #expect(again.ending == 0)
             #expect(try await h.count("SELECT count(*) FROM notification_outbox WHERE kind = 'access_ending'") == 1)
             await h.drain()
@@ -243,8 +243,8 @@ import Testing
         try await H.with { h in
             // A one-time week bought 7.5 days ago: it ended 12 hours ago.
             _ = try await h.pay(h.starsPayment("ch_lapsed", paidAt: Date().addingTimeInterval(-7.5 * 86_400)))
-            let first = try await h.pool.withConnection { try AccessExpiryNotices.enqueueDue($0) }
-            let second = try await h.pool.withConnection { try AccessExpiryNotices.enqueueDue($0) }
+            let first = try await h.pool.withConnection { try await AccessExpiryNotices.enqueueDue($0) }
+            let second = try await h.pool.withConnection { try await AccessExpiryNotices.enqueueDue($0) }
             #expect(first.ended == 1)
             #expect(second.ended == 0)
             #expect(first.ending == 0)
@@ -261,13 +261,13 @@ import Testing
                 h.starsPayment(
                     "ch_renews", paidAt: Date().addingTimeInterval(-28 * 86_400),
                     expiration: Date().addingTimeInterval(2 * 86_400)))
-            let report = try await h.pool.withConnection { try AccessExpiryNotices.enqueueDue($0) }
+            let report = try await h.pool.withConnection { try await AccessExpiryNotices.enqueueDue($0) }
             #expect(report.ending == 0)
             // Once cancelled, it does not renew: the scan reports it.
             try await h.pool.withConnection {
-                try RenewingSubscriptions.markStarsCanceled($0, firstChargeID: "ch_renews", canceled: true)
+                try await RenewingSubscriptions.markStarsCanceled($0, firstChargeID: "ch_renews", canceled: true)
             }
-            let after = try await h.pool.withConnection { try AccessExpiryNotices.enqueueDue($0) }
+            let after = try await h.pool.withConnection { try await AccessExpiryNotices.enqueueDue($0) }
             #expect(after.ending == 1)
         }
     }

@@ -43,11 +43,11 @@ public struct TestDatabase: Sendable {
             var attempt = 0
             while true {
                 do {
-                    try connection.unsafeExecute(sql)
+                    try await connection.unsafeExecute(sql)
                     return
                 } catch let error as PGError where error.sqlState == .objectInUse && attempt < 50 {
                     attempt += 1
-                    usleep(100_000)
+                    try await Task.sleep(for: .milliseconds(100))
                 }
             }
         }
@@ -58,12 +58,12 @@ public struct TestDatabase: Sendable {
     public func drop() async {
         let name = self.name
         try? await TestDatabase.admin { connection in
-            try connection.unsafeExecute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            try await connection.unsafeExecute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
         }
     }
 
     /// Runs `body` on a short-lived connection to the `postgres` database.
-    static func admin(_ body: @escaping @Sendable (PGConnection) throws -> Void) async throws {
+    static func admin(_ body: @Sendable (PGConnection) async throws -> Void) async throws {
         let pool = PGPool(configuration: PGPoolConfiguration(conninfo: TestEnvironment.conninfo(database: "postgres"), size: 1))
         do {
             try await pool.withConnection(body)

@@ -12,7 +12,7 @@ enum DatabaseWait {
         while true {
             let failure: PGError
             do {
-                let connection = try PGConnection.connect(conninfo: conninfo)
+                let connection = try await PGConnection.connect(conninfo: conninfo)
                 connection.close()
                 if announced { FileHandle.standardError.write(Data("\(command): the database accepts connections\n".utf8)) }
                 return

@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         let planCodes: [String]
         do {
             try await ServeCommand.prepareDatabase(config: config, pool: pool, logger: logger)
-            planCodes = try await pool.withConnection { try PlanStore.activePlans($0).map(\.code) }
+            planCodes = try await pool.withConnection { try await PlanStore.activePlans($0).map(\.code) }
         } catch {
             await pool.close()
             throw ServeCommand.failure(error)

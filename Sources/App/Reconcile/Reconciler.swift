@@ -55,6 +55,8 @@ struct Reconciler: Sendable {
     var now: @Sendable () -> Date = { Date() }
 
     static let pageSize = 100
+    /// Stars transactions read per run at most (a listing in chronological order is read to its end).
+    static let maxStarTransactions = 100_000
 
     init(config: AppConfig, dependencies: AppDependencies) {
         pool = dependencies.pool
@@ -84,7 +86,7 @@ struct Reconciler: Sendable {
         }
         defer { lock.release() }
         let runID = try await pool.withConnection { connection in
-            try connection.query(
+            try await connection.query(
                 """
                 INSERT INTO reconcile_runs (provider, window_start, window_end)
                 VALUES (\(provider.rawValue), \(since), \(end)) RETURNING id
@@ -97,7 +99,7 @@ struct Reconciler: Sendable {
         } catch {
             if let runID {
                 _ = try? await pool.withConnection { connection in
-                    try connection.execute(
+                    try await connection.execute(
                         "UPDATE reconcile_runs SET failed = failed + 1, finished_at = now() WHERE id = \(runID)")
                 }
             }
@@ -105,7 +107,7 @@ struct Reconciler: Sendable {
         }
         if let runID {
             try await pool.withConnection { connection in
-                try connection.execute(
+                try await connection.execute(
                     """
                     UPDATE reconcile_runs SET seen = \(report.seen), recovered = \(report.recovered),
                         failed = \(report.failed), finished_at = now()
@@ -144,7 +146,7 @@ struct Reconciler: Sendable {
         guard !ids.isEmpty else { return [] }
         return try await pool.withConnection { connection in
             Set(
-                try connection.query(
+                try await connection.query(
                     """
                     SELECT event_id FROM payment_events
                     WHERE provider = \(provider.rawValue) AND event_id = ANY(\(ids)::text[])
@@ -250,7 +252,7 @@ struct Reconciler: Sendable {
     private func reconcileStars(since: Date, dryRun: Bool, logger: Logger) async throws -> ReconcileReport {
         var report = ReconcileReport(provider: .telegramStars)
         let sinceSeconds = Int64(since.timeIntervalSince1970.rounded(.down))
-        var items: [StarsItem] = []
+        var items: [(date: Int64, item: StarsItem)] = []
         var offset = 0
         do {
             while true {
@@ -259,11 +261,19 @@ struct Reconciler: Sendable {
                     GetStarTransactionsRequest(offset: offset, limit: Self.pageSize)
                 ).transactions
                 for transaction in page where transaction.date >= sinceSeconds {
-                    if let item = Self.item(transaction) { items.append(item) }
+                    if let item = Self.item(transaction) { items.append((transaction.date, item)) }
                 }
                 offset += page.count
-                // Telegram lists the newest first: a page entirely before the window ends the walk.
-                guard page.count == Self.pageSize, page.contains(where: { $0.date >= sinceSeconds }) else { break }
+                guard page.count == Self.pageSize else { break }
+                // The Bot API documents chronological order; bots have also seen the newest listed first. Only a walk
+                // that goes back in time may stop at a page entirely before the window; one that goes forward reads
+                // on to the last page (bounded).
+                let goesBack = (page.first?.date ?? 0) > (page.last?.date ?? 0)
+                if goesBack, !page.contains(where: { $0.date >= sinceSeconds }) { break }
+                guard offset < Self.maxStarTransactions else {
+                    logger.warning("getStarTransactions: stopped after \(offset) transactions", metadata: ["offset": "\(offset)"])
+                    break
+                }
             }
         } catch is CancellationError {
             throw CancellationError()
@@ -272,10 +282,12 @@ struct Reconciler: Sendable {
             report.failed += 1
         }
         report.seen = items.count
-        items.reverse()
-        let known = try await known(.telegramStars, items.map(\.eventID))
+        // Oldest first, whichever way Telegram listed them (a refund after its payment).
+        let newestFirst = (items.first?.date ?? 0) > (items.last?.date ?? 0)
+        let ordered = (newestFirst ? Array(items.reversed()) : items).map(\.item)
+        let known = try await known(.telegramStars, ordered.map(\.eventID))
         let paymentMetrics = TelegramPaymentMetrics(factory: metricsFactory)
-        for item in items where !known.contains(item.eventID) {
+        for item in ordered where !known.contains(item.eventID) {
             try Task.checkCancellation()
             do {
                 let outcome: StarsLedgerOutcome
@@ -292,7 +304,7 @@ struct Reconciler: Sendable {
                         report.recovered += 1
                         continue
                     }
-                    outcome = try await pool.transaction { tx in try StarsLedger.applyPayment(tx, payment) }
+                    outcome = try await pool.transaction { tx in try await StarsLedger.applyPayment(tx, payment) }
                     if case .applied = outcome { paymentMetrics.paid(amount: payment.totalAmount, currency: payment.currency) }
                 case .refund(let transaction):
                     if dryRun {
@@ -301,7 +313,7 @@ struct Reconciler: Sendable {
                     }
                     let raw = Self.rawJSON(transaction)
                     outcome = try await pool.transaction { tx in
-                        try StarsLedger.applyRefund(tx, chargeID: transaction.id, actor: .telegramStars, rawJSON: raw)
+                        try await StarsLedger.applyRefund(tx, chargeID: transaction.id, actor: .telegramStars, rawJSON: raw)
                     }
                 }
                 if outcome != .duplicate {
@@ -339,7 +351,7 @@ struct Reconciler: Sendable {
         let renewal: StarsSubscription? =
             if transaction.source?.subscriptionPeriod != nil {
                 try await pool.withConnection { connection in
-                    try StarsLedger.subscription(connection, telegramUserID: user.id, invoicePayload: payload)
+                    try await StarsLedger.subscription(connection, telegramUserID: user.id, invoicePayload: payload)
                 }
             } else {
                 nil
@@ -380,14 +392,14 @@ final class ReconcileLock: Sendable {
     /// - Parameter wait: poll every second until free (cancellable) instead of giving up at once.
     /// - Returns: the held lock, or nil when another instance holds it and `wait` is false.
     static func acquire(conninfo: String, key: Int64, wait: Bool) async throws -> ReconcileLock? {
-        let connection = try PGConnection.connect(conninfo: conninfo)
+        let connection = try await PGConnection.connect(conninfo: conninfo)
         do {
             while true {
-                try connection.unsafeExecute("BEGIN")
-                let locked = try connection.query("SELECT pg_try_advisory_xact_lock(\(key)) AS locked").first?
+                try await connection.unsafeExecute("BEGIN")
+                let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(\(key)) AS locked").first?
                     .decode("locked", as: Bool.self) ?? false
                 if locked { return ReconcileLock(connection: connection) }
-                try connection.unsafeExecute("ROLLBACK")
+                try await connection.unsafeExecute("ROLLBACK")
                 guard wait else {
                     connection.close()
                     return nil
@@ -400,8 +412,8 @@ final class ReconcileLock: Sendable {
         }
     }
 
+    /// Ends the session: the server rolls the transaction back and the lock with it.
     func release() {
-        _ = try? connection.unsafeExecute("ROLLBACK")
         connection.close()
     }
 }

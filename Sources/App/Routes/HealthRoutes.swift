@@ -37,7 +37,7 @@ enum HealthRoutes: AppModule {
     }
 
     private static func selectOne(_ pool: PGPool) async throws {
-        _ = try await pool.withConnection { connection in try connection.execute("SELECT 1") }
+        _ = try await pool.withConnection { connection in try await connection.execute("SELECT 1") }
     }
 }
 

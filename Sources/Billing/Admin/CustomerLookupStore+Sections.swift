@@ -4,8 +4,8 @@ import PGClient
 extension CustomerLookupStore {
     /// The user's grants, newest purchase first, each with the invoice of its payment (by payment key:
     /// `stripe:invoice:<id>`, `stripe:payment:<id>`, `stars:<charge id>`) and the ledger event that made it.
-    static func grants(_ connection: PGConnection, userID: Int64, limit: Int) throws -> [CustomerRecord.GrantRow] {
-        try connection.query(
+    static func grants(_ connection: PGConnection, userID: Int64, limit: Int) async throws -> [CustomerRecord.GrantRow] {
+        try await connection.query(
             """
             SELECT g.id AS grant_id, g.plan AS grant_plan, g.source, g.payment_key, g.kind, g.state, g.grace,
                 g.purchased_at, g.starts_at, g.ends_at, g.cut_at, g.subscription_ref,
@@ -41,8 +41,8 @@ extension CustomerLookupStore {
 
     static func starsSubscriptions(
         _ connection: PGConnection, userID: Int64, limit: Int
-    ) throws -> [CustomerRecord.StarsSubscriptionRow] {
-        try connection.query(
+    ) async throws -> [CustomerRecord.StarsSubscriptionRow] {
+        try await connection.query(
             """
             SELECT first_charge_id, plan, expires_at, canceled, created_at FROM stars_subscriptions
             WHERE user_id = \(userID) ORDER BY created_at DESC, first_charge_id DESC LIMIT \(limit)
@@ -57,8 +57,8 @@ extension CustomerLookupStore {
 
     static func stripeSubscriptions(
         _ connection: PGConnection, userID: Int64, limit: Int
-    ) throws -> [CustomerRecord.StripeSubscriptionRow] {
-        try connection.query(
+    ) async throws -> [CustomerRecord.StripeSubscriptionRow] {
+        try await connection.query(
             """
             SELECT subscription_id, plan, status, current_period_end, cancel_at_period_end, ended_at, created_at
             FROM stripe_subscriptions

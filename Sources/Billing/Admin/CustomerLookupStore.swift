@@ -18,18 +18,18 @@ public enum CustomerLookupStore {
         """
 
     /// A user by Telegram id.
-    public static func user(_ connection: PGConnection, telegramID: Int64) throws -> CustomerRecord.CustomerSummary? {
-        try connection.query(
+    public static func user(_ connection: PGConnection, telegramID: Int64) async throws -> CustomerRecord.CustomerSummary? {
+        try await connection.query(
             "SELECT id, telegram_user_id, username, first_name, created_at FROM users WHERE telegram_user_id = \(telegramID)"
         ).first.map(decodeUser)
     }
 
     /// Users matching `query`: a number matches a Telegram id or a user id exactly; text (a leading `@` dropped)
     /// matches usernames by case-insensitive prefix. Newest first.
-    public static func search(_ connection: PGConnection, query: String, limit: Int) throws -> [CustomerRecord.CustomerSummary] {
+    public static func search(_ connection: PGConnection, query: String, limit: Int) async throws -> [CustomerRecord.CustomerSummary] {
         let limit = max(1, min(limit, 100))
         if let number = Int64(query) {
-            return try connection.query(
+            return try await connection.query(
                 """
                 SELECT id, telegram_user_id, username, first_name, created_at FROM users
                 WHERE telegram_user_id = \(number) OR id = \(number)
@@ -40,7 +40,7 @@ public enum CustomerLookupStore {
         let name = query.hasPrefix("@") ? String(query.dropFirst()) : query
         let escaped = name.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-        return try connection.query(
+        return try await connection.query(
             """
             SELECT id, telegram_user_id, username, first_name, created_at FROM users
             WHERE username IS NOT NULL AND lower(username) LIKE \(escaped + "%")
@@ -52,10 +52,10 @@ public enum CustomerLookupStore {
     /// Everything about `user`, each list newest first and at most `limit` long.
     public static func record(
         _ connection: PGConnection, user: CustomerRecord.CustomerSummary, limit: Int
-    ) throws -> CustomerRecord {
+    ) async throws -> CustomerRecord {
         let limit = max(1, min(limit, 200))
         let userID = user.id
-        let entitlements = try connection.query(
+        let entitlements = try await connection.query(
             """
             SELECT plan, status, source, starts_at, expires_at, updated_at FROM user_entitlements
             WHERE user_id = \(userID) ORDER BY updated_at DESC, id DESC LIMIT \(limit)
@@ -66,7 +66,7 @@ public enum CustomerLookupStore {
                 startsAt: try row.decode("starts_at"), expiresAt: try row.decode("expires_at"),
                 updatedAt: try row.decode("updated_at"))
         }
-        let events = try connection.query(
+        let events = try await connection.query(
             """
             WITH target AS (SELECT \(userID)::bigint AS uid)
             SELECT id, provider, event_id, event_type, status, attempts, last_error, received_at, processed_at,
@@ -75,16 +75,16 @@ public enum CustomerLookupStore {
             ORDER BY received_at DESC, id DESC LIMIT \(limit)
             """
         ).map(PaymentLedger.decode)
-        let changes = try connection.query(
+        let changes = try await connection.query(
             """
             SELECT id, plan, action, actor, reason, before_status, after_status, before_expires_at, after_expires_at,
                 payment_event_id, grant_id, created_at
             FROM entitlement_changes WHERE user_id = \(userID) ORDER BY id DESC LIMIT \(limit)
             """
         ).map(decodeChange)
-        return CustomerRecord(
+        return await CustomerRecord(
             user: user, entitlements: entitlements, grants: try grants(connection, userID: userID, limit: limit),
-            invoices: try InvoiceStore.page(connection, userID: userID, limit: min(limit, 100), after: nil),
+            invoices: try await InvoiceStore.page(connection, userID: userID, limit: min(limit, 100), after: nil),
             paymentEvents: events, changes: changes,
             starsSubscriptions: try starsSubscriptions(connection, userID: userID, limit: limit),
             stripeSubscriptions: try stripeSubscriptions(connection, userID: userID, limit: limit))

@@ -35,12 +35,12 @@ public struct PaymentEventQuery: Sendable, Equatable {
 extension PaymentLedger {
     /// One page of the ledger, newest first (`received_at DESC, id DESC`), filtered.
     /// - Returns: up to `query.limit + 1` rows: a caller that gets more than `limit` knows there is a next page.
-    public static func page(_ connection: PGConnection, _ query: PaymentEventQuery) throws -> [PaymentEvent] {
+    public static func page(_ connection: PGConnection, _ query: PaymentEventQuery) async throws -> [PaymentEvent] {
         let limit = max(1, min(query.limit, 500)) + 1
         // A far-future position when there is no cursor keeps one statement (and one prepared plan).
         let afterTime = query.after?.receivedAt ?? Date(timeIntervalSince1970: 253_402_300_799)
         let afterID = query.after?.id ?? Int64.max
-        return try connection.query(
+        return try await connection.query(
             """
             WITH target AS (SELECT \(query.userID)::bigint AS uid)
             SELECT id, provider, event_id, event_type, status, attempts, last_error, received_at, processed_at,

@@ -21,8 +21,8 @@ public enum ReconcileRunsStore {
     /// - Parameters:
     ///   - provider: only this provider's runs, or every provider's when nil.
     ///   - limit: how many rows at most.
-    public static func list(_ connection: PGConnection, provider: PaymentProvider?, limit: Int) throws -> [ReconcileRun] {
-        try connection.query(
+    public static func list(_ connection: PGConnection, provider: PaymentProvider?, limit: Int) async throws -> [ReconcileRun] {
+        try await connection.query(
             """
             SELECT id, provider, window_start, window_end, seen, recovered, failed, started_at, finished_at
             FROM reconcile_runs

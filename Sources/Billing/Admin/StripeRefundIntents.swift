@@ -38,14 +38,14 @@ public enum StripeRefundIntents {
     public static let claimLease = 120
 
     /// Finds the payment `ref` names: its grants (by ref), else a Stripe invoice row with that id.
-    public static func target(_ connection: PGConnection, ref: String) throws -> Target? {
-        let grants = try connection.query(
+    public static func target(_ connection: PGConnection, ref: String) async throws -> Target? {
+        let grants = try await connection.query(
             """
             SELECT user_id, array_to_string(refs, ' ') AS refs_text FROM entitlement_grants
             WHERE refs && ARRAY[\(ref)]::text[] AND source = 'stripe' ORDER BY id
             """)
         let providerID = String(ref.dropFirst(3))
-        let invoice = try connection.query(
+        let invoice = try await connection.query(
             """
             SELECT user_id, amount, currency FROM invoices
             WHERE provider = 'stripe' AND provider_invoice_id = \(providerID)
@@ -65,11 +65,11 @@ public enum StripeRefundIntents {
     }
 
     /// Claims the refund of the payment `ref` names. Run in its own transaction, before calling Stripe.
-    public static func claim(_ tx: PGConnection, ref: String, reason: String?, requestedBy: String) throws -> Claim {
-        guard let target = try target(tx, ref: ref) else { return .unknownPayment }
-        let tombstoned = try tx.query("SELECT 1 FROM payment_refunds WHERE ref = ANY(\(target.refs)::text[])").first != nil
+    public static func claim(_ tx: PGConnection, ref: String, reason: String?, requestedBy: String) async throws -> Claim {
+        guard let target = try await target(tx, ref: ref) else { return .unknownPayment }
+        let tombstoned = try await tx.query("SELECT 1 FROM payment_refunds WHERE ref = ANY(\(target.refs)::text[])").first != nil
         if tombstoned { return .alreadyRefunded(target) }
-        let attempt = try tx.query(
+        let attempt = try await tx.query(
             """
             INSERT INTO stripe_refunds AS r (payment_ref, user_id, reason, requested_by)
             VALUES (\(ref), \(target.userID), \(reason), \(requestedBy))
@@ -82,14 +82,14 @@ public enum StripeRefundIntents {
             """
         ).first?.decode("attempt", as: Int.self)
         if let attempt { return .callProvider(target, attempt: attempt) }
-        let status = try tx.query("SELECT status FROM stripe_refunds WHERE payment_ref = \(ref)").first?
+        let status = try await tx.query("SELECT status FROM stripe_refunds WHERE payment_ref = \(ref)").first?
             .decode("status", as: String.self)
         return status == "refunded" ? .alreadyRefunded(target) : .inProgress
     }
 
     /// Records a failed Stripe call so a later request may try again (with the next attempt's key).
-    public static func markFailed(_ connection: PGConnection, ref: String, error: String) throws {
-        try connection.execute(
+    public static func markFailed(_ connection: PGConnection, ref: String, error: String) async throws {
+        try await connection.execute(
             """
             UPDATE stripe_refunds SET status = 'failed', last_error = \(String(error.prefix(500)))
             WHERE payment_ref = \(ref) AND status = 'requested'
@@ -102,8 +102,8 @@ public enum StripeRefundIntents {
     /// - Returns: the recomputed entitlements (empty when the grants had been refunded already).
     public static func record(
         _ tx: PGConnection, target: Target, refund: StripeRefund, reason: String?, requestedBy: String, payload: String
-    ) throws -> [GrantStore.Recomputed] {
-        let eventID = try PaymentLedger.claim(
+    ) async throws -> [GrantStore.Recomputed] {
+        let eventID = try await PaymentLedger.claim(
             tx, provider: .stripe, eventID: "admin_refund:" + refund.id, eventType: "admin.refund",
             payload: PGRawJSON(payload))
         var refs = target.refs
@@ -111,13 +111,13 @@ public enum StripeRefundIntents {
         where extra != nil && !refs.contains(extra ?? "") {
             refs.append(extra ?? "")
         }
-        try GrantStore.lockPayments(tx, refs: refs)
-        let recomputed = try GrantStore.refund(
+        try await GrantStore.lockPayments(tx, refs: refs)
+        let recomputed = try await GrantStore.refund(
             tx, refs: refs,
             cause: ChangeCause(
                 actor: .admin, reason: "admin Stripe refund \(refund.id) (\(reason ?? "no reason given")) by \(requestedBy)",
                 paymentEventID: eventID))
-        try tx.execute(
+        try await tx.execute(
             """
             UPDATE stripe_refunds SET status = 'refunded', refund_id = \(refund.id), completed_at = now(), last_error = NULL
             WHERE payment_ref = \(target.ref)
@@ -126,8 +126,8 @@ public enum StripeRefundIntents {
     }
 
     /// The buyer's entitlement (plan, status) to each plan the payment's grants are for.
-    public static func entitlements(_ connection: PGConnection, of target: Target) throws -> [(plan: String, status: String)] {
-        try connection.query(
+    public static func entitlements(_ connection: PGConnection, of target: Target) async throws -> [(plan: String, status: String)] {
+        try await connection.query(
             """
             SELECT DISTINCT e.plan, e.status FROM user_entitlements e
             JOIN entitlement_grants g ON g.user_id = e.user_id AND g.plan = e.plan

@@ -5,8 +5,8 @@ import PGClient
 /// `entitlement_recompute`, in the same transaction as every grant change).
 public enum EntitlementStore {
     /// The user's entitlements that give access now, longest-lasting first.
-    public static func active(_ connection: PGConnection, userID: Int64) throws -> [Entitlement] {
-        try connection.query(
+    public static func active(_ connection: PGConnection, userID: Int64) async throws -> [Entitlement] {
+        try await connection.query(
             """
             SELECT id, user_id, plan, status, source, starts_at, expires_at FROM user_entitlements
             WHERE user_id = \(userID) AND status IN ('active', 'past_due') AND expires_at > now()
@@ -16,8 +16,8 @@ public enum EntitlementStore {
     }
 
     /// One entitlement by user and plan, whatever its status.
-    public static func find(_ connection: PGConnection, userID: Int64, plan: String) throws -> Entitlement? {
-        try connection.query(
+    public static func find(_ connection: PGConnection, userID: Int64, plan: String) async throws -> Entitlement? {
+        try await connection.query(
             """
             SELECT id, user_id, plan, status, source, starts_at, expires_at FROM user_entitlements
             WHERE user_id = \(userID) AND plan = \(plan)

@@ -8,9 +8,10 @@ import PGClient
 /// and its payment delivered at the same moment serialise: whichever commits second sees the other.
 public enum GrantStore {
     /// Transaction-scoped advisory locks on the payment ids, in a fixed order (no deadlock between two lockers).
-    public static func lockPayments(_ tx: PGConnection, refs: [String]) throws {
+    public static func lockPayments(_ tx: PGConnection, refs: [String]) async throws {
         guard !refs.isEmpty else { return }
-        try tx.execute(
+        // Nothing to read back: it goes out with the statement that follows (the grant insert).
+        try await tx.executeLater(
             """
             SELECT count(pg_advisory_xact_lock(h)) FROM (
                 SELECT DISTINCT hashtextextended(r, 8008) AS h FROM unnest(\(refs)::text[]) AS r ORDER BY 1) AS locks
@@ -20,7 +21,7 @@ public enum GrantStore {
     /// Inserts the grant unless its payment already has one. Its state starts from the refunds and disputes already
     /// recorded for its refs, and a grant of an ended (or re-priced) Stripe subscription is cut where that happened.
     /// - Returns: the new grant's id and the state it starts in, or nil when the payment already had a grant.
-    public static func insert(_ tx: PGConnection, _ grant: NewGrant, paymentEventID: Int64?) throws -> Inserted? {
+    public static func insert(_ tx: PGConnection, _ grant: NewGrant, paymentEventID: Int64?) async throws -> Inserted? {
         var periodStart: Date?
         var periodEnd: Date?
         var seconds: Int64?
@@ -33,7 +34,7 @@ public enum GrantStore {
         }
         // A live period grant's days lie where its period says (cut short where its subscription ended): stored at
         // once, so the recompute that follows has no row to update in the common case (a paid invoice).
-        return try tx.query(
+        return try await tx.query(
             """
             WITH v AS (
                 SELECT (SELECT CASE WHEN s.plan IS DISTINCT FROM \(grant.plan) AND s.plan_changed_at > \(periodStart)
@@ -74,9 +75,9 @@ public enum GrantStore {
     @discardableResult
     public static func recompute(
         _ tx: PGConnection, userID: Int64, plan: String, cause: ChangeCause, grantID: Int64? = nil
-    ) throws -> EntitlementState {
+    ) async throws -> EntitlementState {
         guard
-            let row = try tx.query(
+            let row = try await tx.query(
                 """
                 SELECT status, expires_at, changed FROM entitlement_recompute(\(userID), \(plan), \(cause.actor.rawValue),
                     \(cause.reason), \(cause.paymentEventID), \(grantID))
@@ -90,15 +91,15 @@ public enum GrantStore {
 
     /// Inserts a grant and recomputes its plan; nil when the payment already had a grant.
     @discardableResult
-    public static func grant(_ tx: PGConnection, _ grant: NewGrant, cause: ChangeCause) throws -> EntitlementState? {
-        try apply(tx, grant, cause: cause)?.entitlement
+    public static func grant(_ tx: PGConnection, _ grant: NewGrant, cause: ChangeCause) async throws -> EntitlementState? {
+        try await apply(tx, grant, cause: cause)?.entitlement
     }
 
     /// Inserts a grant and recomputes its plan; nil when the payment already had a grant.
     @discardableResult
-    public static func apply(_ tx: PGConnection, _ grant: NewGrant, cause: ChangeCause) throws -> Applied? {
-        guard let inserted = try insert(tx, grant, paymentEventID: cause.paymentEventID) else { return nil }
-        let state = try recompute(tx, userID: grant.userID, plan: grant.plan, cause: cause, grantID: inserted.id)
+    public static func apply(_ tx: PGConnection, _ grant: NewGrant, cause: ChangeCause) async throws -> Applied? {
+        guard let inserted = try await insert(tx, grant, paymentEventID: cause.paymentEventID) else { return nil }
+        let state = try await recompute(tx, userID: grant.userID, plan: grant.plan, cause: cause, grantID: inserted.id)
         return Applied(grant: inserted, entitlement: state)
     }
 
@@ -113,17 +114,17 @@ public enum GrantStore {
     }
 
     /// Marks the invoice of a refunded payment `refunded` (its grant is the source of truth; the invoice follows).
-    public static func markInvoiceRefunded(_ tx: PGConnection, paymentKey: String) throws {
+    public static func markInvoiceRefunded(_ tx: PGConnection, paymentKey: String) async throws {
         guard let key = invoiceKey(paymentKey: paymentKey) else { return }
-        try InvoiceStore.advanceStatus(tx, provider: key.provider, providerInvoiceID: key.id, to: .refunded)
+        try await InvoiceStore.advanceStatus(tx, provider: key.provider, providerInvoiceID: key.id, to: .refunded)
     }
 
     /// Records a full refund of the payment named by `refs` (a tombstone per ref, so a payment delivered later
     /// grants nothing) and ends what it bought.
     /// - Returns: the (user, plan) pairs whose grants it ended, recomputed.
     @discardableResult
-    public static func refund(_ tx: PGConnection, refs: [String], cause: ChangeCause) throws -> [Recomputed] {
-        let touched = try tx.query(
+    public static func refund(_ tx: PGConnection, refs: [String], cause: ChangeCause) async throws -> [Recomputed] {
+        let touched = try await tx.query(
             """
             WITH tombstones AS (
                 INSERT INTO payment_refunds (ref, payment_event_id)
@@ -134,8 +135,8 @@ public enum GrantStore {
             RETURNING id, user_id, plan, payment_key
             """
         ).map(Touched.init)
-        for grant in touched { try markInvoiceRefunded(tx, paymentKey: grant.paymentKey) }
-        return try recomputeEach(tx, touched, cause: cause)
+        for grant in touched { try await markInvoiceRefunded(tx, paymentKey: grant.paymentKey) }
+        return try await recomputeEach(tx, touched, cause: cause)
     }
 
     /// Records a dispute's state (a closed dispute is final: a late `created` does not reopen it) and moves the
@@ -143,8 +144,8 @@ public enum GrantStore {
     @discardableResult
     public static func dispute(
         _ tx: PGConnection, disputeID: String, refs: [String], outcome: DisputeOutcome, cause: ChangeCause
-    ) throws -> [Recomputed] {
-        try tx.execute(
+    ) async throws -> [Recomputed] {
+        try await tx.execute(
             """
             INSERT INTO stripe_disputes AS d (dispute_id, refs, status, closed)
             VALUES (\(disputeID), \(refs)::text[], \(outcome.rawValue), \(outcome != .open))
@@ -152,7 +153,7 @@ public enum GrantStore {
                 refs = ARRAY(SELECT DISTINCT unnest(d.refs || EXCLUDED.refs)), updated_at = now()
             WHERE NOT d.closed AND EXCLUDED.closed
             """)
-        let touched = try tx.query(
+        let touched = try await tx.query(
             """
             UPDATE entitlement_grants SET state = grant_reversal_state(refs), updated_at = now()
             WHERE refs && \(refs)::text[] AND state IN ('active', 'disputed', 'charged_back')
@@ -160,22 +161,22 @@ public enum GrantStore {
             RETURNING id, user_id, plan, payment_key
             """
         ).map(Touched.init)
-        return try recomputeEach(tx, touched, cause: cause)
+        return try await recomputeEach(tx, touched, cause: cause)
     }
 
     /// Ends every grant of the plan (an operator's revoke); later payments grant again.
     @discardableResult
-    public static func revokeAll(_ tx: PGConnection, userID: Int64, plan: String, cause: ChangeCause) throws
+    public static func revokeAll(_ tx: PGConnection, userID: Int64, plan: String, cause: ChangeCause) async throws
         -> EntitlementState?
     {
-        let touched = try tx.query(
+        let touched = try await tx.query(
             """
             UPDATE entitlement_grants SET state = 'revoked', updated_at = now()
             WHERE user_id = \(userID) AND plan = \(plan) AND state IN ('active', 'disputed')
             RETURNING id
             """)
         guard !touched.isEmpty else { return nil }
-        return try recompute(tx, userID: userID, plan: plan, cause: cause)
+        return try await recompute(tx, userID: userID, plan: plan, cause: cause)
     }
 
     /// Cuts the grants of a subscription at `at` (it ended, or moved away from their plan), never lengthening
@@ -183,8 +184,8 @@ public enum GrantStore {
     @discardableResult
     public static func cutSubscription(
         _ tx: PGConnection, subscriptionRef: String, at: Date, exceptPlan: String? = nil, cause: ChangeCause
-    ) throws -> [Recomputed] {
-        let touched = try tx.query(
+    ) async throws -> [Recomputed] {
+        let touched = try await tx.query(
             """
             UPDATE entitlement_grants SET cut_at = \(at), updated_at = now()
             WHERE subscription_ref = \(subscriptionRef) AND (cut_at IS NULL OR cut_at > \(at))
@@ -192,15 +193,15 @@ public enum GrantStore {
             RETURNING id, user_id, plan, payment_key
             """
         ).map(Touched.init)
-        return try recomputeEach(tx, touched, cause: cause)
+        return try await recomputeEach(tx, touched, cause: cause)
     }
 
     /// True when the user holds the plan through a live grant of a subscription of `source` that is still
     /// renewing (a second subscription to it would charge twice).
     public static func holdsSubscription(
         _ connection: PGConnection, userID: Int64, plan: String, source: EntitlementSource
-    ) throws -> Bool {
-        try connection.query(
+    ) async throws -> Bool {
+        try await connection.query(
             """
             SELECT 1 FROM entitlement_grants g
             LEFT JOIN stripe_subscriptions s ON s.subscription_id = g.subscription_ref
@@ -235,12 +236,12 @@ public enum GrantStore {
     }
 
     /// Recomputes each (user, plan) the grants belong to, once, in a fixed order.
-    private static func recomputeEach(_ tx: PGConnection, _ touched: [Touched], cause: ChangeCause) throws -> [Recomputed] {
+    private static func recomputeEach(_ tx: PGConnection, _ touched: [Touched], cause: ChangeCause) async throws -> [Recomputed] {
         var seen: Set<String> = []
         var results: [Recomputed] = []
         for grant in touched.sorted(by: { ($0.userID, $0.plan) < ($1.userID, $1.plan) })
         where seen.insert("\(grant.userID)/\(grant.plan)").inserted {
-            let state = try recompute(tx, userID: grant.userID, plan: grant.plan, cause: cause, grantID: grant.grantID)
+            let state = try await recompute(tx, userID: grant.userID, plan: grant.plan, cause: cause, grantID: grant.grantID)
             results.append(Recomputed(userID: grant.userID, plan: grant.plan, state: state))
         }
         return results

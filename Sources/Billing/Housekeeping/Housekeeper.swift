@@ -59,29 +59,39 @@ public struct Housekeeper: Sendable {
         let day: TimeInterval = 86_400
         let batch = batchSize
         return try await pool.withConnection { connection in
-            guard try connection.tryAdvisoryLock(HousekeepingStore.lockKey) else { return Report(skipped: true) }
-            defer { _ = try? connection.advisoryUnlock(HousekeepingStore.lockKey) }
+            guard try await connection.tryAdvisoryLock(HousekeepingStore.lockKey) else { return Report(skipped: true) }
             var report = Report()
-            func drain(_ purge: (PGConnection) throws -> Int) throws -> Int {
+            func drain(_ purge: (PGConnection) async throws -> Int) async throws -> Int {
                 var total = 0
                 while !stop.isSet {
-                    let purged = try connection.inTransaction(isolation: .readCommitted) { tx in try purge(tx) }
+                    let purged = try await connection.inTransaction(isolation: .readCommitted) { tx in try await purge(tx) }
                     report.batches += 1
                     total += purged
                     if purged < batch { break }
                 }
                 return total
             }
-            report.telegramUpdates = try drain {
-                try HousekeepingStore.purgeTelegramUpdates($0, before: updatesCutoff, batch: batch, now: now)
+            // A session lock: released by hand, on every path (and with the session if the process dies).
+            do {
+                report.telegramUpdates = try await drain {
+                    try await HousekeepingStore.purgeTelegramUpdates($0, before: updatesCutoff, batch: batch, now: now)
+                }
+                report.sessions = try await drain {
+                    try await HousekeepingStore.purgeExpiredSessions($0, before: now, batch: batch)
+                }
+                report.idempotencyKeys = try await drain {
+                    try await HousekeepingStore.purgeIdempotencyKeys(
+                        $0, finishedBefore: now.addingTimeInterval(-day), abandonedBefore: now.addingTimeInterval(-7 * day),
+                        batch: batch)
+                }
+                report.payloads = try await drain {
+                    try await HousekeepingStore.purgePayloads($0, before: payloadCutoff, batch: batch)
+                }
+            } catch {
+                _ = try? await connection.advisoryUnlock(HousekeepingStore.lockKey)
+                throw error
             }
-            report.sessions = try drain { try HousekeepingStore.purgeExpiredSessions($0, before: now, batch: batch) }
-            report.idempotencyKeys = try drain {
-                try HousekeepingStore.purgeIdempotencyKeys(
-                    $0, finishedBefore: now.addingTimeInterval(-day), abandonedBefore: now.addingTimeInterval(-7 * day),
-                    batch: batch)
-            }
-            report.payloads = try drain { try HousekeepingStore.purgePayloads($0, before: payloadCutoff, batch: batch) }
+            _ = try? await connection.advisoryUnlock(HousekeepingStore.lockKey)
             return report
         }
     }

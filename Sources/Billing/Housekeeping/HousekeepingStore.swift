@@ -14,9 +14,9 @@ public enum HousekeepingStore {
 
     /// Deletes `telegram_updates` rows received before `cutoff` (never later than 24 h ago).
     /// - Returns: rows deleted (fewer than `batch`: nothing older is left).
-    public static func purgeTelegramUpdates(_ tx: PGConnection, before cutoff: Date, batch: Int, now: Date = Date()) throws -> Int {
+    public static func purgeTelegramUpdates(_ tx: PGConnection, before cutoff: Date, batch: Int, now: Date = Date()) async throws -> Int {
         let cutoff = min(cutoff, now.addingTimeInterval(-minimumUpdateRetention))
-        return try tx.execute(
+        return try await tx.execute(
             """
             DELETE FROM telegram_updates WHERE ctid = ANY (ARRAY(
                 SELECT ctid FROM telegram_updates WHERE received_at < \(cutoff) LIMIT \(batch)))
@@ -24,8 +24,8 @@ public enum HousekeepingStore {
     }
 
     /// Deletes Mini App sessions that expired before `cutoff` (their tokens fail on `exp` anyway).
-    public static func purgeExpiredSessions(_ tx: PGConnection, before cutoff: Date, batch: Int) throws -> Int {
-        try tx.execute(
+    public static func purgeExpiredSessions(_ tx: PGConnection, before cutoff: Date, batch: Int) async throws -> Int {
+        try await tx.execute(
             """
             DELETE FROM miniapp_sessions WHERE ctid = ANY (ARRAY(
                 SELECT ctid FROM miniapp_sessions WHERE expires_at < \(cutoff) LIMIT \(batch)))
@@ -36,8 +36,8 @@ public enum HousekeepingStore {
     /// died) created before `abandonedCutoff`.
     public static func purgeIdempotencyKeys(
         _ tx: PGConnection, finishedBefore cutoff: Date, abandonedBefore abandonedCutoff: Date, batch: Int
-    ) throws -> Int {
-        try tx.execute(
+    ) async throws -> Int {
+        try await tx.execute(
             """
             DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
                 SELECT ctid FROM idempotency_keys
@@ -50,8 +50,8 @@ public enum HousekeepingStore {
     /// Drops the bodies (`payload`, `raw_body`) of processed or ignored payment events received before `cutoff`;
     /// the rows stay (ids, type, status, times), marked by `payload_purged_at`. Failed and dead events keep their
     /// bodies: an operator may still retry them.
-    public static func purgePayloads(_ tx: PGConnection, before cutoff: Date, batch: Int) throws -> Int {
-        try tx.execute(
+    public static func purgePayloads(_ tx: PGConnection, before cutoff: Date, batch: Int) async throws -> Int {
+        try await tx.execute(
             """
             UPDATE payment_events SET payload = NULL, raw_body = NULL, payload_purged_at = now()
             WHERE ctid = ANY (ARRAY(

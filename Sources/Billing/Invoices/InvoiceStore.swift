@@ -12,36 +12,46 @@ public enum InvoiceStore {
     /// Inserts or updates an invoice. The status only moves forward by rank (see `InvoiceStatus`), so events
     /// arriving out of order cannot turn a paid invoice back into an open one.
     @discardableResult
-    public static func upsert(_ tx: PGConnection, _ invoice: Invoice) throws -> Invoice {
-        let result = try tx.query(
-            """
-            INSERT INTO invoices AS i (provider, provider_invoice_id, user_id, plan, amount, currency, status,
-                hosted_url, period_start, period_end, created_at)
-            VALUES (\(invoice.provider.rawValue), \(invoice.providerInvoiceID), \(invoice.userID), \(invoice.plan),
-                \(invoice.amount), \(invoice.currency.uppercased()), \(invoice.status.rawValue), \(invoice.hostedURL),
-                \(invoice.periodStart), \(invoice.periodEnd), \(invoice.createdAt))
-            ON CONFLICT (provider, provider_invoice_id) DO UPDATE SET
-                status = CASE WHEN (CASE EXCLUDED.status \(unsafeRaw: ranks) END)
-                                   >= (CASE i.status \(unsafeRaw: ranks) END)
-                              THEN EXCLUDED.status ELSE i.status END,
-                amount = EXCLUDED.amount,
-                plan = coalesce(EXCLUDED.plan, i.plan),
-                hosted_url = coalesce(EXCLUDED.hosted_url, i.hosted_url),
-                period_start = coalesce(EXCLUDED.period_start, i.period_start),
-                period_end = coalesce(EXCLUDED.period_end, i.period_end),
-                updated_at = now()
-            RETURNING \(unsafeRaw: columns)
-            """)
+    public static func upsert(_ tx: PGConnection, _ invoice: Invoice) async throws -> Invoice {
+        var query = upsertQuery(invoice)
+        query.append(" RETURNING \(unsafeRaw: columns)")
+        let result = try await tx.query(query)
         guard let row = result.first else { throw BillingError.userNotFound }
         return try decode(row)
+    }
+
+    /// Inserts or updates an invoice like `upsert`, without reading it back: the statement goes out with the
+    /// transaction's next one (`executeLater`), which also reports its failure (an unknown user's foreign key).
+    public static func record(_ tx: PGConnection, _ invoice: Invoice) async throws {
+        try await tx.executeLater(upsertQuery(invoice))
+    }
+
+    static func upsertQuery(_ invoice: Invoice) -> PGQuery {
+        """
+        INSERT INTO invoices AS i (provider, provider_invoice_id, user_id, plan, amount, currency, status,
+            hosted_url, period_start, period_end, created_at)
+        VALUES (\(invoice.provider.rawValue), \(invoice.providerInvoiceID), \(invoice.userID), \(invoice.plan),
+            \(invoice.amount), \(invoice.currency.uppercased()), \(invoice.status.rawValue), \(invoice.hostedURL),
+            \(invoice.periodStart), \(invoice.periodEnd), \(invoice.createdAt))
+        ON CONFLICT (provider, provider_invoice_id) DO UPDATE SET
+            status = CASE WHEN (CASE EXCLUDED.status \(unsafeRaw: ranks) END)
+                               >= (CASE i.status \(unsafeRaw: ranks) END)
+                          THEN EXCLUDED.status ELSE i.status END,
+            amount = EXCLUDED.amount,
+            plan = coalesce(EXCLUDED.plan, i.plan),
+            hosted_url = coalesce(EXCLUDED.hosted_url, i.hosted_url),
+            period_start = coalesce(EXCLUDED.period_start, i.period_start),
+            period_end = coalesce(EXCLUDED.period_end, i.period_end),
+            updated_at = now()
+        """
     }
 
     /// Sets the status of an existing invoice (forward only); nil when there is no such invoice.
     @discardableResult
     public static func advanceStatus(
         _ tx: PGConnection, provider: PaymentProvider, providerInvoiceID: String, to status: InvoiceStatus
-    ) throws -> Invoice? {
-        return try tx.query(
+    ) async throws -> Invoice? {
+        return try await tx.query(
             """
             UPDATE invoices SET status = \(status.rawValue), updated_at = now()
             WHERE provider = \(provider.rawValue) AND provider_invoice_id = \(providerInvoiceID)
@@ -51,10 +61,10 @@ public enum InvoiceStore {
         ).first.map(decode)
     }
 
-    public static func find(_ connection: PGConnection, provider: PaymentProvider, providerInvoiceID: String) throws
+    public static func find(_ connection: PGConnection, provider: PaymentProvider, providerInvoiceID: String) async throws
         -> Invoice?
     {
-        try connection.query(
+        try await connection.query(
             """
             SELECT \(unsafeRaw: columns) FROM invoices
             WHERE provider = \(provider.rawValue) AND provider_invoice_id = \(providerInvoiceID)
@@ -65,10 +75,10 @@ public enum InvoiceStore {
     /// A page of a user's invoices, newest first, after a keyset position (created_at, id) from the previous page.
     public static func page(
         _ connection: PGConnection, userID: Int64, limit: Int, after cursor: (createdAt: Date, id: Int64)?
-    ) throws -> [Invoice] {
+    ) async throws -> [Invoice] {
         let limit = max(1, min(limit, 100))
         if let cursor {
-            return try connection.query(
+            return try await connection.query(
                 """
                 SELECT \(unsafeRaw: columns) FROM invoices
                 WHERE user_id = \(userID) AND (created_at, id) < (\(cursor.createdAt), \(cursor.id))
@@ -76,7 +86,7 @@ public enum InvoiceStore {
                 """
             ).map(decode)
         }
-        return try connection.query(
+        return try await connection.query(
             """
             SELECT \(unsafeRaw: columns) FROM invoices WHERE user_id = \(userID)
             ORDER BY created_at DESC, id DESC LIMIT \(limit)

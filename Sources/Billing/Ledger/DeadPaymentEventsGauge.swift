@@ -24,7 +24,7 @@ public struct DeadPaymentEventsGauge: Sendable {
     /// Reads the counts and sets the gauges (zero for a provider without dead events).
     public func refresh() async throws {
         let counts = try await pool.withConnection { connection in
-            try connection.query(
+            try await connection.query(
                 "SELECT provider, count(*) AS n FROM payment_events WHERE status = 'dead' GROUP BY provider"
             ).reduce(into: [String: Int64]()) { counts, row in
                 counts[try row.decode("provider", as: String.self)] = try row.decode("n", as: Int64.self)

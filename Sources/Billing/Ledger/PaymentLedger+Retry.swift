@@ -15,8 +15,8 @@ public struct LockedPaymentEvent: Sendable {
 extension PaymentLedger {
     /// Locks the next due `failed` event of a provider, skipping rows another instance holds (`FOR UPDATE SKIP
     /// LOCKED`). Call inside the transaction that reprocesses it.
-    public static func lockNextDue(_ tx: PGConnection, provider: PaymentProvider) throws -> LockedPaymentEvent? {
-        try tx.query(
+    public static func lockNextDue(_ tx: PGConnection, provider: PaymentProvider) async throws -> LockedPaymentEvent? {
+        try await tx.query(
             """
             SELECT id, provider, event_id, event_type, attempts, payload::text AS payload, raw_body FROM payment_events
             WHERE status = 'failed' AND provider = \(provider.rawValue) AND next_attempt_at <= now()
@@ -28,8 +28,8 @@ extension PaymentLedger {
     }
 
     /// Locks one event by id for an operator's retry; nil when it does not exist or is not failed/dead.
-    public static func lockForRetry(_ tx: PGConnection, id: Int64) throws -> LockedPaymentEvent? {
-        try tx.query(
+    public static func lockForRetry(_ tx: PGConnection, id: Int64) async throws -> LockedPaymentEvent? {
+        try await tx.query(
             """
             SELECT id, provider, event_id, event_type, attempts, payload::text AS payload, raw_body FROM payment_events
             WHERE id = \(id) AND status IN ('failed', 'dead')
@@ -39,8 +39,8 @@ extension PaymentLedger {
     }
 
     /// Marks a reprocessed event done (`processed`, or `ignored` when it changed nothing).
-    public static func markReprocessed(_ tx: PGConnection, id: Int64, changed: Bool) throws {
-        try tx.execute(
+    public static func markReprocessed(_ tx: PGConnection, id: Int64, changed: Bool) async throws {
+        try await tx.execute(
             """
             UPDATE payment_events SET status = \(changed ? "processed" : "ignored"), processed_at = now(),
                 attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL
@@ -51,9 +51,9 @@ extension PaymentLedger {
     /// Records another failed attempt: exponential backoff from `base`, `dead` after `maxAttempts`.
     public static func markAttemptFailed(
         _ connection: PGConnection, id: Int64, error: String, base: Duration, maxAttempts: Int
-    ) throws {
+    ) async throws {
         let baseSeconds = Double(base.components.seconds) + Double(base.components.attoseconds) / 1e18
-        try connection.execute(
+        try await connection.execute(
             """
             UPDATE payment_events SET attempts = attempts + 1, last_error = \(String(error.prefix(1000))),
                 status = CASE WHEN attempts + 1 >= \(maxAttempts) THEN 'dead' ELSE 'failed' END,

@@ -11,8 +11,8 @@ public enum PaymentLedger {
     public static func claim(
         _ tx: PGConnection, provider: PaymentProvider, eventID: String, eventType: String, payload: PGRawJSON,
         eventCreated: Date? = nil
-    ) throws -> Int64? {
-        try tx.query(
+    ) async throws -> Int64? {
+        try await tx.query(
             """
             INSERT INTO payment_events (provider, event_id, event_type, status, attempts, payload, event_created,
                 processed_at)
@@ -31,13 +31,13 @@ public enum PaymentLedger {
     public static func recordRaw(
         _ connection: PGConnection, provider: PaymentProvider, eventID: String?, eventType: String, body: Data,
         error: String
-    ) throws -> Int64? {
+    ) async throws -> Int64? {
         let key = eventID.flatMap { id in
             id.count <= 255 && !id.isEmpty && id.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F } ? id : nil
         } ?? "raw:" + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
         let type = eventType.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) && !eventType.isEmpty
             ? String(eventType.prefix(255)) : "undecodable"
-        return try connection.query(
+        return try await connection.query(
             """
             INSERT INTO payment_events (provider, event_id, event_type, status, attempts, payload, raw_body, last_error)
             VALUES (\(provider.rawValue), \(key), \(type), 'dead', 1, NULL, \(body), \(String(error.prefix(1000))))
@@ -48,8 +48,9 @@ public enum PaymentLedger {
     }
 
     /// Marks a claimed event as `ignored` (an event type we do not act on) or back to `processed`.
-    public static func setStatus(_ tx: PGConnection, id: Int64, status: PaymentEventStatus) throws {
-        try tx.execute(
+    public static func setStatus(_ tx: PGConnection, id: Int64, status: PaymentEventStatus) async throws {
+        // Nothing to read back: it goes out with the COMMIT.
+        try await tx.executeLater(
             "UPDATE payment_events SET status = \(status.rawValue), processed_at = now() WHERE id = \(id)")
     }
 
@@ -60,9 +61,9 @@ public enum PaymentLedger {
     public static func recordFailure(
         _ connection: PGConnection, provider: PaymentProvider, eventID: String, eventType: String, payload: PGRawJSON,
         eventCreated: Date?, error: String, retryIn: Duration
-    ) throws -> Int64? {
+    ) async throws -> Int64? {
         let retrySeconds = retryIn.inSeconds
-        return try connection.query(
+        return try await connection.query(
             """
             INSERT INTO payment_events AS p (provider, event_id, event_type, status, attempts, next_attempt_at,
                 last_error, payload, event_created)
@@ -80,8 +81,8 @@ public enum PaymentLedger {
     /// Lists ledger rows for operators, newest first.
     public static func list(
         _ connection: PGConnection, status: PaymentEventStatus?, provider: PaymentProvider?, limit: Int
-    ) throws -> [PaymentEvent] {
-        try connection.query(
+    ) async throws -> [PaymentEvent] {
+        try await connection.query(
             """
             SELECT id, provider, event_id, event_type, status, attempts, last_error, received_at, processed_at,
                 next_attempt_at
@@ -95,8 +96,8 @@ public enum PaymentLedger {
     }
 
     /// One ledger row by id.
-    public static func find(_ connection: PGConnection, id: Int64) throws -> PaymentEvent? {
-        try connection.query(
+    public static func find(_ connection: PGConnection, id: Int64) async throws -> PaymentEvent? {
+        try await connection.query(
             """
             SELECT id, provider, event_id, event_type, status, attempts, last_error, received_at, processed_at,
                 next_attempt_at

@@ -22,24 +22,24 @@ public enum AccessExpiryNotices {
     public static func enqueueDue(
         _ connection: PGConnection, ahead: Duration = .seconds(3 * 86_400), lookback: Duration = .seconds(86_400),
         limit: Int = 500
-    ) throws -> Report {
+    ) async throws -> Report {
         var report = Report()
-        for row in try endingSoon(connection, ahead: ahead, limit: limit) {
+        for row in try await endingSoon(connection, ahead: ahead, limit: limit) {
             let grantID = try row.decode("grant_id", as: Int64.self)
             let userID = try row.decode("user_id", as: Int64.self)
             let expiresAt = try row.decode("expires_at", as: Date.self)
             let notice = SubscriberMessages.accessEnding(plan: try row.decode("name", as: String.self), on: expiresAt)
-            if try NotificationOutbox.enqueue(connection, eventKey: "grant:\(grantID)", notice: notice, userID: userID) {
+            if try await NotificationOutbox.enqueue(connection, eventKey: "grant:\(grantID)", notice: notice, userID: userID) {
                 report.ending += 1
             }
         }
-        for row in try endedRecently(connection, lookback: lookback, limit: limit) {
+        for row in try await endedRecently(connection, lookback: lookback, limit: limit) {
             let userID = try row.decode("user_id", as: Int64.self)
             let plan = try row.decode("plan", as: String.self)
             let expiresAt = try row.decode("expires_at", as: Date.self)
             let notice = SubscriberMessages.accessEnded(plan: try row.decode("name", as: String.self), on: expiresAt)
             let key = SubscriberNotices.accessEndedKey(userID: userID, plan: plan, endedAt: expiresAt)
-            if try NotificationOutbox.enqueue(connection, eventKey: key, notice: notice, userID: userID) {
+            if try await NotificationOutbox.enqueue(connection, eventKey: key, notice: notice, userID: userID) {
                 report.ended += 1
             }
         }
@@ -48,8 +48,8 @@ public enum AccessExpiryNotices {
 
     /// Access ending within `ahead` whose last grant renews through nothing: no subscription, or one that is
     /// cancelled at the period's end, ended, or (Stars) cancelled.
-    static func endingSoon(_ connection: PGConnection, ahead: Duration, limit: Int) throws -> [PGRow] {
-        Array(try connection.query(
+    static func endingSoon(_ connection: PGConnection, ahead: Duration, limit: Int) async throws -> [PGRow] {
+        Array(try await connection.query(
             """
             SELECT g.id AS grant_id, e.user_id, e.expires_at, p.name
             FROM user_entitlements e
@@ -73,8 +73,8 @@ public enum AccessExpiryNotices {
     }
 
     /// Access that ended within `lookback` (by time or cut; a revoked one has had its refund or revoke message).
-    static func endedRecently(_ connection: PGConnection, lookback: Duration, limit: Int) throws -> [PGRow] {
-        Array(try connection.query(
+    static func endedRecently(_ connection: PGConnection, lookback: Duration, limit: Int) async throws -> [PGRow] {
+        Array(try await connection.query(
             """
             SELECT e.user_id, e.plan, e.expires_at, p.name
             FROM user_entitlements e JOIN plans p ON p.code = e.plan

@@ -28,7 +28,7 @@ public struct AccessExpiryService: Service {
     @discardableResult
     public func runOnce() async -> AccessExpiryNotices.Report? {
         do {
-            let report = try await pool.withConnection { try AccessExpiryNotices.enqueueDue($0) }
+            let report = try await pool.withConnection { try await AccessExpiryNotices.enqueueDue($0) }
             if report.ending + report.ended > 0 {
                 logger.info(
                     "access expiry messages queued", metadata: ["ending": "\(report.ending)", "ended": "\(report.ended)"])

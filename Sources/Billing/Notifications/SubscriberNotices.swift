@@ -17,18 +17,18 @@ public enum SubscriberNotices {
     }
 
     /// The display name of a plan (its code when unknown).
-    public static func planName(_ tx: PGConnection, code: String) throws -> String {
-        try tx.query("SELECT name FROM plans WHERE code = \(code)").first?.decode("name", as: String.self) ?? code
+    public static func planName(_ tx: PGConnection, code: String) async throws -> String {
+        try await tx.query("SELECT name FROM plans WHERE code = \(code)").first?.decode("name", as: String.self) ?? code
     }
 
     /// Queues "access ended" for each (user, plan) a change left without access now (cut or expired, not revoked:
     /// a refund has its own message).
     public static func accessEndedIfOver(_ tx: PGConnection, _ changes: [GrantStore.Recomputed], now: Date = Date())
-        throws
+        async throws
     {
         for change in changes where change.state.expiresAt <= now && change.state.status != .revoked {
-            let name = try planName(tx, code: change.plan)
-            try NotificationOutbox.enqueue(
+            let name = try await planName(tx, code: change.plan)
+            try await NotificationOutbox.enqueue(
                 tx, eventKey: accessEndedKey(userID: change.userID, plan: change.plan, endedAt: change.state.expiresAt),
                 notice: SubscriberMessages.accessEnded(plan: name, on: change.state.expiresAt), userID: change.userID)
         }
@@ -38,10 +38,10 @@ public enum SubscriberNotices {
     /// - Parameter key: the refund's key (`stripe:refund:ch_…`, `stars:refund:<charge>`); the plan is appended.
     public static func refunded(
         _ tx: PGConnection, _ changes: [GrantStore.Recomputed], key: String, amount: NoticeAmount?, on date: Date
-    ) throws {
+    ) async throws {
         for change in changes {
-            let name = try planName(tx, code: change.plan)
-            try NotificationOutbox.enqueue(
+            let name = try await planName(tx, code: change.plan)
+            try await NotificationOutbox.enqueue(
                 tx, eventKey: key + ":" + change.plan,
                 notice: SubscriberMessages.refund(plan: name, amount: amount, on: date), userID: change.userID)
         }

@@ -26,25 +26,36 @@ public enum NotificationOutbox {
     ///   - notice: the message (its kind is the key's effect).
     ///   - userID: the recipient.
     @discardableResult
-    public static func enqueue(_ tx: PGConnection, eventKey: String, notice: SubscriberNotice, userID: Int64) throws
+    public static func enqueue(_ tx: PGConnection, eventKey: String, notice: SubscriberNotice, userID: Int64) async throws
         -> Bool
     {
-        try tx.execute(
-            """
-            INSERT INTO notification_outbox (event_key, effect, user_id, message, kind, button)
-            VALUES (\(eventKey), \(notice.kind.rawValue), \(userID), \(String(notice.text.prefix(4096))),
-                    \(notice.kind.rawValue), \(notice.button.rawValue))
-            ON CONFLICT (event_key, effect) DO NOTHING
-            """) == 1
+        try await tx.execute(insertQuery(eventKey: eventKey, notice: notice, userID: userID)) == 1
+    }
+
+    /// Queues a message like `enqueue`, without waiting to learn whether it was new: the statement goes out with the
+    /// transaction's next one or its COMMIT (`executeLater`). For the payment paths, where it is the last write.
+    public static func enqueueLater(_ tx: PGConnection, eventKey: String, notice: SubscriberNotice, userID: Int64)
+        async throws
+    {
+        try await tx.executeLater(insertQuery(eventKey: eventKey, notice: notice, userID: userID))
+    }
+
+    static func insertQuery(eventKey: String, notice: SubscriberNotice, userID: Int64) -> PGQuery {
+        """
+        INSERT INTO notification_outbox (event_key, effect, user_id, message, kind, button)
+        VALUES (\(eventKey), \(notice.kind.rawValue), \(userID), \(String(notice.text.prefix(4096))),
+                \(notice.kind.rawValue), \(notice.button.rawValue))
+        ON CONFLICT (event_key, effect) DO NOTHING
+        """
     }
 
     /// Claims up to `limit` due messages for `lease` (one statement, `FOR UPDATE SKIP LOCKED`, so several
     /// instances share the work). Send them outside any transaction, then settle each with `markSent`,
     /// `markFailed` or `markBlocked`. A sender that dies mid-way leaves its claims to expire and be retried after
     /// the lease.
-    public static func claim(_ connection: PGConnection, limit: Int, lease: Duration) throws -> [OutboxMessage] {
+    public static func claim(_ connection: PGConnection, limit: Int, lease: Duration) async throws -> [OutboxMessage] {
         let leaseSeconds = Double(lease.components.seconds)
-        return try connection.query(
+        return try await connection.query(
             """
             WITH picked AS (
                 SELECT id FROM notification_outbox
@@ -70,8 +81,8 @@ public enum NotificationOutbox {
     }
 
     /// Marks a message sent; a user who receives messages again is no longer marked as having blocked the bot.
-    public static func markSent(_ connection: PGConnection, id: Int64) throws {
-        try connection.execute(
+    public static func markSent(_ connection: PGConnection, id: Int64) async throws {
+        try await connection.execute(
             """
             WITH sent AS (
                 UPDATE notification_outbox SET status = 'sent', sent_at = now()
@@ -84,10 +95,10 @@ public enum NotificationOutbox {
 
     /// Schedules another attempt, or gives up (`dead`) after `maxAttempts`.
     public static func markFailed(_ connection: PGConnection, id: Int64, error: String, retryIn: Duration, maxAttempts: Int)
-        throws
+        async throws
     {
         let retrySeconds = retryIn.inSeconds
-        try connection.execute(
+        try await connection.execute(
             """
             UPDATE notification_outbox SET last_error = \(String(error.prefix(1000))),
                 next_attempt_at = now() + make_interval(secs => \(retrySeconds)),
@@ -98,8 +109,8 @@ public enum NotificationOutbox {
 
     /// The recipient blocked the bot (Telegram answered 403): the message is set aside (`blocked`, never retried)
     /// and the user is marked (`users.bot_blocked_at`).
-    public static func markBlocked(_ connection: PGConnection, id: Int64, error: String) throws {
-        try connection.execute(
+    public static func markBlocked(_ connection: PGConnection, id: Int64, error: String) async throws {
+        try await connection.execute(
             """
             WITH blocked AS (
                 UPDATE notification_outbox SET status = 'blocked', last_error = \(String(error.prefix(1000)))

@@ -37,7 +37,7 @@ extension PlanCatalog {
     public static func sync(_ catalog: PlanCatalog, pool: PGPool) async throws -> SyncReport {
         let plans = catalog.plans
         return try await pool.transaction { connection in
-            try sync(plans, connection: connection)
+            try await sync(plans, connection: connection)
         }
     }
 
@@ -45,12 +45,12 @@ extension PlanCatalog {
     /// - Parameters:
     ///   - plans: validated plans.
     ///   - connection: a connection inside a transaction.
-    public static func sync(_ plans: [Plan], connection: PGConnection) throws -> SyncReport {
-        try connection.advisoryTransactionLock(syncLockKey)
+    public static func sync(_ plans: [Plan], connection: PGConnection) async throws -> SyncReport {
+        try await connection.advisoryTransactionLock(syncLockKey)
         var report = SyncReport()
         for plan in plans {
             if let price = plan.stripePriceID {
-                try connection.execute(
+                try await connection.execute(
                     """
                     UPDATE plans SET stripe_price_id = NULL, updated_at = now()
                     WHERE stripe_price_id = \(price) AND code <> \(plan.code)
@@ -58,7 +58,7 @@ extension PlanCatalog {
             }
         }
         for plan in plans {
-            let result = try connection.query(
+            let result = try await connection.query(
                 """
                 INSERT INTO plans AS p (code, name, period_days, stripe_price_id, stars_price, recurring, active,
                                         trial_days, allow_promotion_codes, automatic_tax)
@@ -90,7 +90,7 @@ extension PlanCatalog {
             }
         }
         let codes = PGJSON(plans.map(\.code))
-        let deactivated = try connection.query(
+        let deactivated = try await connection.query(
             """
             UPDATE plans SET active = false, updated_at = now()
             WHERE active AND code NOT IN (SELECT jsonb_array_elements_text(\(codes)))

@@ -6,26 +6,26 @@ public enum PlanStore {
         "code, name, period_days, stripe_price_id, stars_price, recurring, active, trial_days, allow_promotion_codes, automatic_tax"
 
     /// Active plans, ordered by period then code (the order the Mini App lists them in).
-    public static func activePlans(_ connection: PGConnection) throws -> [Plan] {
-        try connection.query(
+    public static func activePlans(_ connection: PGConnection) async throws -> [Plan] {
+        try await connection.query(
             "SELECT \(unsafeRaw: columns) FROM plans WHERE active ORDER BY period_days, code"
         ).map(decode)
     }
 
     /// Every plan, active or not, ordered by code.
-    public static func allPlans(_ connection: PGConnection) throws -> [Plan] {
-        try connection.query("SELECT \(unsafeRaw: columns) FROM plans ORDER BY code").map(decode)
+    public static func allPlans(_ connection: PGConnection) async throws -> [Plan] {
+        try await connection.query("SELECT \(unsafeRaw: columns) FROM plans ORDER BY code").map(decode)
     }
 
     /// The plan with this code, active or not (check `active` before selling it); nil when unknown.
-    public static func plan(_ connection: PGConnection, code: String) throws -> Plan? {
-        try connection.query("SELECT \(unsafeRaw: columns) FROM plans WHERE code = \(code)").first.map(decode)
+    public static func plan(_ connection: PGConnection, code: String) async throws -> Plan? {
+        try await connection.query("SELECT \(unsafeRaw: columns) FROM plans WHERE code = \(code)").first.map(decode)
     }
 
     /// The plan sold under this Stripe Price id, active or not: renewals of subscriptions to a plan that was
     /// later retired must still map to it. Nil when no plan has that price.
-    public static func plan(_ connection: PGConnection, stripePriceID: String) throws -> Plan? {
-        try connection.query(
+    public static func plan(_ connection: PGConnection, stripePriceID: String) async throws -> Plan? {
+        try await connection.query(
             "SELECT \(unsafeRaw: columns) FROM plans WHERE stripe_price_id = \(stripePriceID)"
         ).first.map(decode)
     }

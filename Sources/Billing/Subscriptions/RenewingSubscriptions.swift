@@ -22,9 +22,9 @@ public struct RenewingSubscription: Sendable, Equatable {
 /// `stars_subscriptions.canceled`).
 public enum RenewingSubscriptions {
     /// The user's live subscriptions to `plan` (at most one per provider: the latest), renewing or not.
-    public static func find(_ connection: PGConnection, userID: Int64, plan: String) throws -> [RenewingSubscription] {
+    public static func find(_ connection: PGConnection, userID: Int64, plan: String) async throws -> [RenewingSubscription] {
         var found: [RenewingSubscription] = []
-        if let row = try connection.query(
+        if let row = try await connection.query(
             """
             SELECT s.subscription_id, s.cancel_at_period_end, u.telegram_user_id
             FROM stripe_subscriptions s JOIN users u ON u.id = s.user_id
@@ -40,7 +40,7 @@ public enum RenewingSubscriptions {
                     telegramUserID: try row.decode("telegram_user_id"), plan: plan,
                     renews: !(try row.decode("cancel_at_period_end", as: Bool.self))))
         }
-        if let row = try connection.query(
+        if let row = try await connection.query(
             """
             SELECT s.first_charge_id, s.canceled, u.telegram_user_id
             FROM stars_subscriptions s JOIN users u ON u.id = s.user_id
@@ -61,7 +61,7 @@ public enum RenewingSubscriptions {
 
     /// Whether the user's access to `plan` from `source` renews: a live subscription there with no cancellation
     /// scheduled. Access from an admin grant or a one-time payment does not renew.
-    public static func renews(_ connection: PGConnection, userID: Int64, plan: String, source: EntitlementSource) throws
+    public static func renews(_ connection: PGConnection, userID: Int64, plan: String, source: EntitlementSource) async throws
         -> Bool
     {
         let provider: RenewingSubscription.Provider
@@ -70,17 +70,17 @@ public enum RenewingSubscriptions {
         case .telegramStars: provider = .telegramStars
         case .admin: return false
         }
-        return try find(connection, userID: userID, plan: plan).contains { $0.provider == provider && $0.renews }
+        return try await find(connection, userID: userID, plan: plan).contains { $0.provider == provider && $0.renews }
     }
 
     /// Records a renewal change the provider has confirmed. A cancellation (renewing before, not now) also queues the
     /// "subscription cancelled" message, under the key the Stripe webhook uses too, so the user gets one; call it
     /// inside a transaction so the two commit together.
-    public static func record(_ connection: PGConnection, _ subscription: RenewingSubscription, renews: Bool) throws {
+    public static func record(_ connection: PGConnection, _ subscription: RenewingSubscription, renews: Bool) async throws {
         let rows: PGResult
         switch subscription.provider {
         case .stripe:
-            rows = try connection.query(
+            rows = try await connection.query(
                 """
                 UPDATE stripe_subscriptions s SET cancel_at_period_end = \(!renews), updated_at = now()
                 FROM (SELECT subscription_id, cancel_at_period_end FROM stripe_subscriptions
@@ -89,7 +89,7 @@ public enum RenewingSubscriptions {
                 RETURNING NOT before.cancel_at_period_end AS was_renewing, s.current_period_end AS period_end
                 """)
         case .telegramStars:
-            rows = try connection.query(
+            rows = try await connection.query(
                 """
                 UPDATE stars_subscriptions s SET canceled = \(!renews), updated_at = now()
                 FROM (SELECT first_charge_id, canceled FROM stars_subscriptions
@@ -100,8 +100,8 @@ public enum RenewingSubscriptions {
         }
         guard !renews, let row = rows.first, try row.decode("was_renewing", as: Bool.self) else { return }
         let periodEnd = try row.decode("period_end", as: Date?.self)
-        let name = try SubscriberNotices.planName(connection, code: subscription.plan)
-        try NotificationOutbox.enqueue(
+        let name = try await SubscriberNotices.planName(connection, code: subscription.plan)
+        try await NotificationOutbox.enqueue(
             connection,
             eventKey: SubscriberNotices.cancellationKey(
                 provider: subscription.provider == .stripe ? "stripe" : "stars", subscriptionID: subscription.id,
@@ -111,8 +111,8 @@ public enum RenewingSubscriptions {
     }
 
     /// Sets `stars_subscriptions.canceled` of the subscription whose first charge is `firstChargeID`.
-    public static func markStarsCanceled(_ connection: PGConnection, firstChargeID: String, canceled: Bool) throws {
-        try connection.execute(
+    public static func markStarsCanceled(_ connection: PGConnection, firstChargeID: String, canceled: Bool) async throws {
+        try await connection.execute(
             """
             UPDATE stars_subscriptions SET canceled = \(canceled), updated_at = now()
             WHERE first_charge_id = \(firstChargeID)
@@ -121,10 +121,10 @@ public enum RenewingSubscriptions {
 
     /// The Stars subscription a charge belongs to (its first charge, or a renewal's grant), with the buyer's
     /// Telegram id and whether it is already canceled; nil for a one-time payment.
-    public static func starsSubscription(_ connection: PGConnection, chargeID: String) throws
+    public static func starsSubscription(_ connection: PGConnection, chargeID: String) async throws
         -> (firstChargeID: String, telegramUserID: Int64, canceled: Bool)?
     {
-        try connection.query(
+        try await connection.query(
             """
             SELECT s.first_charge_id, s.canceled, u.telegram_user_id
             FROM stars_subscriptions s JOIN users u ON u.id = s.user_id

@@ -6,8 +6,8 @@ public enum UserStore {
 
     /// Creates the user on first sight or refreshes their profile; one row per Telegram id even under concurrent
     /// first requests (`ON CONFLICT` on `users_telegram_user_id_key`). Fields Telegram did not send are kept.
-    public static func upsert(_ connection: PGConnection, profile: TelegramProfile) throws -> User {
-        let result = try connection.query(
+    public static func upsert(_ connection: PGConnection, profile: TelegramProfile) async throws -> User {
+        let result = try await connection.query(
             """
             INSERT INTO users AS u (telegram_user_id, username, first_name, last_name, language_code, is_premium)
             VALUES (\(profile.telegramID), \(profile.username), \(profile.firstName), \(profile.lastName),
@@ -26,8 +26,8 @@ public enum UserStore {
     }
 
     /// Ensures a row exists for a Telegram id without touching an existing profile; returns the user id.
-    public static func ensure(_ connection: PGConnection, telegramID: Int64) throws -> Int64 {
-        let result = try connection.query(
+    public static func ensure(_ connection: PGConnection, telegramID: Int64) async throws -> Int64 {
+        let result = try await connection.query(
             """
             WITH inserted AS (
                 INSERT INTO users (telegram_user_id) VALUES (\(telegramID))
@@ -37,17 +37,17 @@ public enum UserStore {
             """)
         guard let id = try result.first?.decode("id", as: Int64.self) else {
             // Lost a race with a concurrent insert that is not visible yet in this snapshot: read again.
-            return try upsert(connection, profile: TelegramProfile(telegramID: telegramID)).id
+            return try await upsert(connection, profile: TelegramProfile(telegramID: telegramID)).id
         }
         return id
     }
 
-    public static func find(_ connection: PGConnection, id: Int64) throws -> User? {
-        try connection.query("SELECT \(unsafeRaw: columns) FROM users WHERE id = \(id)").first.map(decode)
+    public static func find(_ connection: PGConnection, id: Int64) async throws -> User? {
+        try await connection.query("SELECT \(unsafeRaw: columns) FROM users WHERE id = \(id)").first.map(decode)
     }
 
-    public static func find(_ connection: PGConnection, telegramID: Int64) throws -> User? {
-        try connection.query("SELECT \(unsafeRaw: columns) FROM users WHERE telegram_user_id = \(telegramID)")
+    public static func find(_ connection: PGConnection, telegramID: Int64) async throws -> User? {
+        try await connection.query("SELECT \(unsafeRaw: columns) FROM users WHERE telegram_user_id = \(telegramID)")
             .first.map(decode)
     }
 

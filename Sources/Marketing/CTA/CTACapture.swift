@@ -41,7 +41,7 @@ public struct CTACapture: Sendable {
         metadata: [String: MarketingJSON] = [:]
     ) async throws -> CTACaptureResult {
         let result = try await pool.transaction { tx in
-            try CTACapture.record(tx, telegramID: telegramID, profile: profile, cta: cta, channel: channel, metadata: metadata)
+            try await CTACapture.record(tx, telegramID: telegramID, profile: profile, cta: cta, channel: channel, metadata: metadata)
         }
         metrics.recordClicks(ctaType: cta.name)
         return result
@@ -52,20 +52,20 @@ public struct CTACapture: Sendable {
     public static func record(
         _ tx: PGConnection, telegramID: Int64, profile: TelegramProfile?, cta: CTA, channel: String? = nil,
         metadata: [String: MarketingJSON] = [:]
-    ) throws -> CTACaptureResult {
+    ) async throws -> CTACaptureResult {
         let userID: Int64
         if var profile {
             profile.telegramID = telegramID
-            userID = try UserStore.upsert(tx, profile: profile).id
+            userID = try await UserStore.upsert(tx, profile: profile).id
         } else {
-            userID = try UserStore.ensure(tx, telegramID: telegramID)
+            userID = try await UserStore.ensure(tx, telegramID: telegramID)
         }
         var extra = metadata
         extra["via"] = .string(cta.source.rawValue)
         let click = NewClick(
             ctaType: cta.name, channel: channel ?? "telegram", utmSource: "telegram", utmCampaign: cta.campaign,
             metadata: extra)
-        let clickID = try ClickStore.insert(tx, userID: userID, click: click)
+        let clickID = try await ClickStore.insert(tx, userID: userID, click: click)
         return CTACaptureResult(userID: userID, clickID: clickID)
     }
 }

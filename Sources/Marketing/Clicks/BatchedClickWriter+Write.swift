@@ -7,7 +7,7 @@ extension BatchedClickWriter {
         let rows = batch.map(\.row)
         do {
             let ids = try await pool.withConnection { connection in
-                try ClickStore.insertBatch(connection, rows: rows)
+                try await ClickStore.insertBatch(connection, rows: rows)
             }
             for (pending, id) in zip(batch, ids) { pending.continuation.resume(returning: id) }
         } catch where batch.count > 1 && Self.isRowError(error) {
@@ -26,7 +26,15 @@ extension BatchedClickWriter {
         let results: [Result<Int64, any Error>]
         do {
             results = try await pool.withConnection { connection in
-                rows.map { row in Result { try ClickStore.insert(connection, row: row) } }
+                var results: [Result<Int64, any Error>] = []
+                for row in rows {
+                    do {
+                        results.append(.success(try await ClickStore.insert(connection, row: row)))
+                    } catch {
+                        results.append(.failure(error))
+                    }
+                }
+                return results
             }
         } catch {
             results = Array(repeating: .failure(error), count: batch.count)

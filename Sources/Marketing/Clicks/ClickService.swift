@@ -30,7 +30,7 @@ public struct ClickService: Sendable {
             id = try await writer.insert(userID: userID, click: click)
         } else {
             let row = try ClickStore.Row(userID: userID, click: click)
-            id = try await pool.withConnection { try ClickStore.insert($0, row: row) }
+            id = try await pool.withConnection { try await ClickStore.insert($0, row: row) }
         }
         metrics.recordClicks(ctaType: click.ctaType)
         return id
@@ -38,16 +38,16 @@ public struct ClickService: Sendable {
 
     /// The user's click. - Throws: `ClickError.notFound` (also for another user's click).
     public func get(userID: Int64, id: Int64) async throws -> Click {
-        try await pool.withConnection { try ClickStore.find($0, userID: userID, id: id) }
+        try await pool.withConnection { try await ClickStore.find($0, userID: userID, id: id) }
     }
 
     /// Merges `patch` into the metadata of the user's click (a `null` value removes a key) and returns the click.
     public func patchMetadata(userID: Int64, id: Int64, patch: [String: MarketingJSON]) async throws -> Click {
-        try await pool.withConnection { try ClickStore.patchMetadata($0, userID: userID, id: id, patch: patch) }
+        try await pool.withConnection { try await ClickStore.patchMetadata($0, userID: userID, id: id, patch: patch) }
     }
 
     /// A page of the user's clicks, newest first. `limit` nil means 20; `cursor` is the previous `nextCursor`.
     public func list(userID: Int64, limit: Int?, cursor: String?) async throws -> ClickPage {
-        try await pool.withConnection { try ClickStore.list($0, userID: userID, limit: limit, cursor: cursor) }
+        try await pool.withConnection { try await ClickStore.list($0, userID: userID, limit: limit, cursor: cursor) }
     }
 }

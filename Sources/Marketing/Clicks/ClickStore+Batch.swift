@@ -21,7 +21,7 @@ extension ClickStore {
     ///
     /// The ids come from the identity sequence while the rows are inserted in `ordinality` order, so within one
     /// statement they increase in input order; sorting the returned ids restores it whatever order RETURNING uses.
-    static func insertBatch(_ connection: PGConnection, rows: [Row]) throws -> [Int64] {
+    static func insertBatch(_ connection: PGConnection, rows: [Row]) async throws -> [Int64] {
         guard !rows.isEmpty else { return [] }
         func column(_ values: [String?]) -> PGBind { PGBind(oid: PGType.unspecified, text: PGArrayLiteral.text(values)) }
         let users = PGBind(oid: PGType.unspecified, text: PGArrayLiteral.int64(rows.map(\.userID)))
@@ -43,7 +43,7 @@ extension ClickStore {
                 column(rows.map(\.metadata)),
             ])
         do {
-            let result = try connection.query(query)
+            let result = try await connection.query(query)
             var ids = try result.map { try $0.decode("id", as: Int64.self) }
             guard ids.count == rows.count else {
                 throw PGError(kind: .usage, message: "batch insert returned \(ids.count) ids for \(rows.count) rows")
@@ -56,7 +56,7 @@ extension ClickStore {
     }
 
     /// Inserts one already validated row.
-    static func insert(_ connection: PGConnection, row: Row) throws -> Int64 {
-        try insertBatch(connection, rows: [row])[0]
+    static func insert(_ connection: PGConnection, row: Row) async throws -> Int64 {
+        try await insertBatch(connection, rows: [row])[0]
     }
 }

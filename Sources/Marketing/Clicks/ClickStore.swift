@@ -12,11 +12,11 @@ public enum ClickStore {
     public static let maxLimit = 100
 
     /// Inserts one click (validated first) and returns its id.
-    public static func insert(_ connection: PGConnection, userID: Int64, click: NewClick) throws -> Int64 {
+    public static func insert(_ connection: PGConnection, userID: Int64, click: NewClick) async throws -> Int64 {
         let click = try click.validated()
         let metadata = try NewClick.metadataText(click.metadata)
         do {
-            let result = try connection.query(
+            let result = try await connection.query(
                 """
                 INSERT INTO marketing_clicks (user_id, cta_type, channel, utm_source, utm_campaign, metadata)
                 VALUES (\(userID), \(click.ctaType), \(click.channel), \(click.utmSource), \(click.utmCampaign),
@@ -34,8 +34,8 @@ public enum ClickStore {
 
     /// The caller's click with this id.
     /// - Throws: `ClickError.notFound` when there is none or it belongs to another user.
-    public static func find(_ connection: PGConnection, userID: Int64, id: Int64) throws -> Click {
-        let result = try connection.query(
+    public static func find(_ connection: PGConnection, userID: Int64, id: Int64) async throws -> Click {
+        let result = try await connection.query(
             "SELECT \(unsafeRaw: columns) FROM marketing_clicks WHERE id = \(id) AND user_id = \(userID)")
         guard let row = result.first else { throw ClickError.notFound }
         return try decode(row)
@@ -49,10 +49,10 @@ public enum ClickStore {
     /// - Throws: `ClickError.notFound` for a missing or foreign click, `.invalid(field: .metadata, ...)`.
     public static func patchMetadata(
         _ connection: PGConnection, userID: Int64, id: Int64, patch: [String: MarketingJSON]
-    ) throws -> Click {
+    ) async throws -> Click {
         let patchJSON = PGRawJSON(try NewClick.metadataText(patch))
         do {
-            let result = try connection.query(
+            let result = try await connection.query(
                 """
                 UPDATE marketing_clicks
                 SET metadata = (metadata || \(patchJSON))
@@ -73,7 +73,7 @@ public enum ClickStore {
     ///   - limit: 1...100; nil means 20.
     ///   - cursor: `next_cursor` of the previous page; nil for the first page.
     /// - Throws: `ClickError.invalidLimit`, `ClickError.invalidCursor`.
-    public static func list(_ connection: PGConnection, userID: Int64, limit: Int?, cursor: String?) throws -> ClickPage {
+    public static func list(_ connection: PGConnection, userID: Int64, limit: Int?, cursor: String?) async throws -> ClickPage {
         let limit = limit ?? defaultLimit
         guard (1...maxLimit).contains(limit) else { throw ClickError.invalidLimit }
         var query: PGQuery = "SELECT \(unsafeRaw: columns) FROM marketing_clicks WHERE user_id = \(userID)"
@@ -87,7 +87,7 @@ public enum ClickStore {
                 """)
         }
         query.append(" ORDER BY created_at DESC, id DESC LIMIT \(limit + 1)")
-        let result = try connection.query(query)
+        let result = try await connection.query(query)
         var clicks: [Click] = []
         clicks.reserveCapacity(min(result.count, limit))
         var last: ClickCursor?

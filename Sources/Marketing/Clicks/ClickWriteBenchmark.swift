@@ -40,7 +40,9 @@ public enum ClickWriteBenchmark {
     ) async throws -> Result {
         let base: Int64 = 9_000_000_000_000 + Int64.random(in: 0..<1_000_000) * 1000
         let userIDs = try await pool.transaction { tx in
-            try (0..<Int64(concurrency)).map { try UserStore.ensure(tx, telegramID: base + $0) }
+            var ids: [Int64] = []
+            for offset in 0..<Int64(concurrency) { ids.append(try await UserStore.ensure(tx, telegramID: base + offset)) }
+            return ids
         }
         let writer = BatchedClickWriter(pool: pool, configuration: writerConfiguration)
         let click = NewClick(ctaType: "buy", channel: "bench", utmSource: "bench", metadata: ["n": .integer(1)])
@@ -49,7 +51,7 @@ public enum ClickWriteBenchmark {
             case .batched: _ = try await writer.insert(userID: userID, click: click)
             case .unbatched:
                 let row = try ClickStore.Row(userID: userID, click: click)
-                _ = try await pool.withConnection { try ClickStore.insert($0, row: row) }
+                _ = try await pool.withConnection { try await ClickStore.insert($0, row: row) }
             }
         }
         _ = try await loop(userIDs: userIDs, duration: .milliseconds(500), insert: insert)
@@ -59,8 +61,8 @@ public enum ClickWriteBenchmark {
         await writer.close()
         try await pool.withConnection { connection in
             let ids = PGBind(oid: PGType.unspecified, text: PGArrayLiteral.int64(userIDs))
-            try connection.execute(PGQuery(unsafeSQL: "DELETE FROM marketing_clicks WHERE user_id = ANY($1::bigint[])", binds: [ids]))
-            try connection.execute(PGQuery(unsafeSQL: "DELETE FROM users WHERE id = ANY($1::bigint[])", binds: [ids]))
+            try await connection.execute(PGQuery(unsafeSQL: "DELETE FROM marketing_clicks WHERE user_id = ANY($1::bigint[])", binds: [ids]))
+            try await connection.execute(PGQuery(unsafeSQL: "DELETE FROM users WHERE id = ANY($1::bigint[])", binds: [ids]))
         }
         let sorted = latencies.sorted()
         func percentile(_ p: Double) -> Double {

@@ -17,11 +17,11 @@ enum PromoPostStore {
     /// Claims the current slot of the campaign, if nobody has and the campaign is not paused, with the promo the
     /// rotation picks (slot number modulo the number of active promos, in `position` order). The slot is computed
     /// from the database clock, so every instance agrees on it. nil: taken already, paused, or no active promo.
-    static func claimSlot(_ connection: PGConnection, _ configuration: PromoSchedulerConfiguration) throws -> ClaimedPost? {
+    static func claimSlot(_ connection: PGConnection, _ configuration: PromoSchedulerConfiguration) async throws -> ClaimedPost? {
         let campaign = configuration.campaign
         let intervalMs = configuration.intervalMilliseconds
         let leaseMs = configuration.sendLease.milliseconds
-        let result = try connection.query(
+        let result = try await connection.query(
             """
             WITH slot AS (
                 SELECT n, 'epoch'::timestamptz + n * \(intervalMs) * interval '1 millisecond' AS start
@@ -44,9 +44,9 @@ enum PromoPostStore {
 
     /// Takes one post whose retry is due (oldest first), unless paused. `SKIP LOCKED`: two instances never take
     /// the same post, and neither waits for the other.
-    static func claimRetry(_ connection: PGConnection, _ configuration: PromoSchedulerConfiguration) throws -> ClaimedPost? {
+    static func claimRetry(_ connection: PGConnection, _ configuration: PromoSchedulerConfiguration) async throws -> ClaimedPost? {
         let campaign = configuration.campaign
-        let result = try connection.query(
+        let result = try await connection.query(
             """
             UPDATE marketing_posts
             SET status = 'sending', attempts = attempts + 1, next_attempt_at = NULL,
@@ -68,18 +68,18 @@ enum PromoPostStore {
 
     /// Fails posts nobody can finish: sends whose lease ran out (the sender died or hung: the outcome is unknown,
     /// so the slot is not posted again) and retries whose window has passed. Returns how many of each.
-    static func expire(_ connection: PGConnection, _ configuration: PromoSchedulerConfiguration) throws
+    static func expire(_ connection: PGConnection, _ configuration: PromoSchedulerConfiguration) async throws
         -> (abandoned: Int, expired: Int)
     {
         let campaign = configuration.campaign
-        let abandoned = try connection.execute(
+        let abandoned = try await connection.execute(
             """
             UPDATE marketing_posts
             SET status = 'failed', updated_at = now(),
                 last_error = 'send outcome unknown: the sending instance did not record a result before its lease ran out'
             WHERE campaign = \(campaign) AND status = 'sending' AND lease_expires_at < now()
             """)
-        let expired = try connection.execute(
+        let expired = try await connection.execute(
             """
             UPDATE marketing_posts
             SET status = 'failed', updated_at = now(),
@@ -91,8 +91,8 @@ enum PromoPostStore {
     }
 
     /// Records a successful send. Unconditional: the message exists, whatever another instance concluded.
-    static func markSent(_ connection: PGConnection, postID: Int64, messageID: Int64) throws {
-        try connection.execute(
+    static func markSent(_ connection: PGConnection, postID: Int64, messageID: Int64) async throws {
+        try await connection.execute(
             """
             UPDATE marketing_posts
             SET status = 'sent', telegram_message_id = \(messageID), sent_at = now(), lease_expires_at = NULL,
@@ -105,8 +105,8 @@ enum PromoPostStore {
     @discardableResult
     static func markRetry(
         _ connection: PGConnection, post: ClaimedPost, instanceID: String, delay: Duration, error: String
-    ) throws -> Bool {
-        try connection.execute(
+    ) async throws -> Bool {
+        try await connection.execute(
             """
             UPDATE marketing_posts
             SET status = 'claimed', next_attempt_at = now() + \(delay.milliseconds) * interval '1 millisecond',
@@ -117,8 +117,8 @@ enum PromoPostStore {
 
     /// Gives the slot up, if this instance still holds the attempt.
     @discardableResult
-    static func markFailed(_ connection: PGConnection, post: ClaimedPost, instanceID: String, error: String) throws -> Bool {
-        try connection.execute(
+    static func markFailed(_ connection: PGConnection, post: ClaimedPost, instanceID: String, error: String) async throws -> Bool {
+        try await connection.execute(
             """
             UPDATE marketing_posts
             SET status = 'failed', lease_expires_at = NULL, last_error = left(\(error), 1000), updated_at = now()
@@ -127,8 +127,8 @@ enum PromoPostStore {
     }
 
     /// Time until the campaign's earliest scheduled retry (zero when overdue), or nil when none is scheduled.
-    static func timeUntilNextRetry(_ connection: PGConnection, campaign: String) throws -> Duration? {
-        let result = try connection.query(
+    static func timeUntilNextRetry(_ connection: PGConnection, campaign: String) async throws -> Duration? {
+        let result = try await connection.query(
             """
             SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::bigint AS ms
             FROM marketing_posts WHERE campaign = \(campaign) AND status = 'claimed'
@@ -138,9 +138,9 @@ enum PromoPostStore {
     }
 
     /// The promo with this id.
-    static func promo(_ connection: PGConnection, id: Int64) throws -> Promo? {
+    static func promo(_ connection: PGConnection, id: Int64) async throws -> Promo? {
         guard
-            let row = try connection.query(
+            let row = try await connection.query(
                 "SELECT id, campaign, position, text, buttons FROM marketing_promos WHERE id = \(id)"
             ).first
         else { return nil }

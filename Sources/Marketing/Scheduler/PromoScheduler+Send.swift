@@ -8,7 +8,7 @@ extension PromoScheduler {
         var metadata: Logger.Metadata = ["post_id": "\(post.id)", "attempt": "\(post.attempt)"]
         let promo: Promo
         do {
-            guard let found = try await pool.withConnection({ try PromoPostStore.promo($0, id: post.promoID) }) else {
+            guard let found = try await pool.withConnection({ try await PromoPostStore.promo($0, id: post.promoID) }) else {
                 await fail(post, error: "promo \(post.promoID) not found")
                 return
             }
@@ -47,7 +47,7 @@ extension PromoScheduler {
         var delay = Duration.milliseconds(100)
         for attempt in 1...6 {
             do {
-                try await pool.withConnection { try PromoPostStore.markSent($0, postID: post.id, messageID: messageID) }
+                try await pool.withConnection { try await PromoPostStore.markSent($0, postID: post.id, messageID: messageID) }
                 logger.info("promo posted", metadata: metadata)
                 return
             } catch {
@@ -73,7 +73,7 @@ extension PromoScheduler {
             metadata: ["post_id": "\(post.id)", "attempt": "\(post.attempt)", "delay": "\(delay)", "error": "\(error)"])
         do {
             _ = try await pool.withConnection {
-                try PromoPostStore.markRetry($0, post: post, instanceID: configuration.instanceID, delay: delay, error: error.description)
+                try await PromoPostStore.markRetry($0, post: post, instanceID: configuration.instanceID, delay: delay, error: error.description)
             }
         } catch {
             // The lease will run out and the slot will read failed; nothing was posted.
@@ -86,7 +86,7 @@ extension PromoScheduler {
         logger.warning("promo slot failed", metadata: ["post_id": "\(post.id)", "attempt": "\(post.attempt)", "error": "\(error)"])
         do {
             _ = try await pool.withConnection {
-                try PromoPostStore.markFailed($0, post: post, instanceID: instanceID, error: error)
+                try await PromoPostStore.markFailed($0, post: post, instanceID: instanceID, error: error)
             }
         } catch {
             logger.warning("marking a promo failed did not work", metadata: ["post_id": "\(post.id)", "error": "\(error)"])

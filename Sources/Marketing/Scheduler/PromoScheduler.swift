@@ -70,7 +70,7 @@ public struct PromoScheduler: Service {
     func tick() async -> Duration? {
         let configuration = self.configuration
         do {
-            let expired = try await pool.withConnection { try PromoPostStore.expire($0, configuration) }
+            let expired = try await pool.withConnection { try await PromoPostStore.expire($0, configuration) }
             if expired.abandoned > 0 {
                 logger.warning(
                     "promo sends abandoned with unknown outcome; not posting them again",
@@ -79,17 +79,17 @@ public struct PromoScheduler: Service {
             if expired.expired > 0 {
                 logger.warning("promo retries gave up: slot window passed", metadata: ["count": "\(expired.expired)"])
             }
-            if let post = try await pool.withConnection({ try PromoPostStore.claimSlot($0, configuration) }) {
+            if let post = try await pool.withConnection({ try await PromoPostStore.claimSlot($0, configuration) }) {
                 logger.info("promo slot claimed", metadata: ["post_id": "\(post.id)", "slot": "\(post.slotStart)"])
                 await send(post)
             }
             for _ in 0..<Self.maxRetriesPerTick {
-                guard let post = try await pool.withConnection({ try PromoPostStore.claimRetry($0, configuration) })
+                guard let post = try await pool.withConnection({ try await PromoPostStore.claimRetry($0, configuration) })
                 else { break }
                 await send(post)
             }
             return try await pool.withConnection {
-                try PromoPostStore.timeUntilNextRetry($0, campaign: configuration.campaign)
+                try await PromoPostStore.timeUntilNextRetry($0, campaign: configuration.campaign)
             }
         } catch {
             logger.warning("promo scheduler tick failed", metadata: ["error": "\(error)"])

@@ -61,7 +61,7 @@ public struct SchedulerControl: Sendable {
     public func status(campaign: String = Marketing.defaultCampaign) async throws -> SchedulerStatus {
         try await pool.withConnection { connection in
             guard
-                let row = try connection.query(
+                let row = try await connection.query(
                     "SELECT campaign, paused, updated_at, updated_by FROM marketing_scheduler_state WHERE campaign = \(campaign)"
                 ).first
             else { return SchedulerStatus(campaign: campaign, paused: false, updatedAt: nil, updatedBy: nil) }
@@ -72,7 +72,7 @@ public struct SchedulerControl: Sendable {
     private func set(campaign: String, paused: Bool, by actor: String) async throws -> SchedulerStatus {
         let actor = String(actor.unicodeScalars.filter { $0 != "\0" }.prefix(200).map(Character.init))
         return try await pool.withConnection { connection in
-            let result = try connection.query(
+            let result = try await connection.query(
                 """
                 INSERT INTO marketing_scheduler_state AS s (campaign, paused, updated_at, updated_by)
                 VALUES (\(campaign), \(paused), now(), \(actor))

@@ -95,9 +95,9 @@ public struct MiniAppAuthService: Sendable {
 
         let sessions = self.sessions
         let (user, claims) = try await pool.transaction { tx in
-            let user = try MiniAppUserStore.upsert(tx, profile: profile)
+            let user = try await MiniAppUserStore.upsert(tx, profile: profile)
             let claims = sessions.makeClaims(userID: user.id, telegramID: user.telegramID, now: now)
-            try SessionService.record(tx, claims: claims, userAgent: userAgent)
+            try await SessionService.record(tx, claims: claims, userAgent: userAgent)
             return (user, claims)
         }
         let token = try await sessions.sign(claims)

@@ -47,7 +47,7 @@ public struct CheckoutService: Sendable {
         let hash = Self.requestHash(plan: planCode, provider: provider)
         let hasStripe = stripe != nil
         let (plan, decision) = try await pool.transaction { tx -> (Plan, IdempotencyDecision) in
-            guard let plan = try PlanStore.plan(tx, code: planCode), plan.active else {
+            guard let plan = try await PlanStore.plan(tx, code: planCode), plan.active else {
                 throw CheckoutError.unknownPlan(planCode)
             }
             switch provider {
@@ -58,12 +58,12 @@ public struct CheckoutService: Sendable {
             }
             // One subscription per plan and provider: a second one would charge twice for the same access.
             if plan.recurring,
-                try GrantStore.holdsSubscription(tx, userID: userID, plan: plan.code, source: EntitlementSource(provider))
+                try await GrantStore.holdsSubscription(tx, userID: userID, plan: plan.code, source: EntitlementSource(provider))
             {
                 throw CheckoutError.alreadySubscribed(plan: planCode, provider: provider)
             }
             do {
-                return (plan, try IdempotencyStore.begin(
+                return (plan, try await IdempotencyStore.begin(
                     tx, userID: userID, key: key, path: "POST /api/v1/billing/checkout", requestHash: hash))
             } catch IdempotencyConflict.keyReused {
                 throw CheckoutError.idempotencyKeyReused
@@ -82,11 +82,11 @@ public struct CheckoutService: Sendable {
                 logger.warning(
                     "checkout provider call failed",
                     metadata: ["provider": "\(provider.rawValue)", "plan": "\(planCode)", "error": "\(error)"])
-                try? await pool.withConnection { try IdempotencyStore.release($0, recordID: recordID) }
+                try? await pool.withConnection { try await IdempotencyStore.release($0, recordID: recordID) }
                 throw CheckoutError.providerFailed(provider)
             }
             let body = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
-            try await pool.withConnection { try IdempotencyStore.finish($0, recordID: recordID, status: 200, body: body) }
+            try await pool.withConnection { try await IdempotencyStore.finish($0, recordID: recordID, status: 200, body: body) }
             return (result, false)
         }
     }
@@ -94,7 +94,7 @@ public struct CheckoutService: Sendable {
     /// The Stripe billing portal for the user's customer.
     public func portalURL(userID: Int64) async throws -> String {
         guard let stripe else { throw CheckoutError.noStripeCustomer }
-        guard let customer = try await pool.withConnection({ try StripeCustomerStore.customerID($0, userID: userID) })
+        guard let customer = try await pool.withConnection({ try await StripeCustomerStore.customerID($0, userID: userID) })
         else { throw CheckoutError.noStripeCustomer }
         do {
             return try await stripe.createBillingPortalSession(customer: customer).url
@@ -132,14 +132,14 @@ public struct CheckoutService: Sendable {
 
     /// The user's Stripe customer, created once (Stripe idempotency key per user, then a UNIQUE link row).
     private func ensureCustomer(_ stripe: StripeClient, userID: Int64, telegramID: Int64) async throws -> String {
-        if let existing = try await pool.withConnection({ try StripeCustomerStore.customerID($0, userID: userID) }) {
+        if let existing = try await pool.withConnection({ try await StripeCustomerStore.customerID($0, userID: userID) }) {
             return existing
         }
         let customer = try await stripe.createCustomer(
             metadata: ["user_id": String(userID), "telegram_id": String(telegramID)],
             idempotencyKey: "customer-\(userID)")
         return try await pool.withConnection {
-            try StripeCustomerStore.link($0, userID: userID, customerID: customer.id)
+            try await StripeCustomerStore.link($0, userID: userID, customerID: customer.id)
         }
     }
 

@@ -18,7 +18,7 @@ public struct IdempotencyKeyJanitor: Service {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    let purged = try await pool.withConnection { try IdempotencyStore.purge($0) }
+                    let purged = try await pool.withConnection { try await IdempotencyStore.purge($0) }
                     if purged > 0 { logger.info("purged idempotency keys", metadata: ["count": "\(purged)"]) }
                 } catch {
                     logger.warning("idempotency key purge failed", metadata: ["error": "\(error)"])

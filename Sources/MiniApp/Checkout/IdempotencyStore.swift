@@ -28,8 +28,8 @@ public enum IdempotencyStore {
     /// Claims the key or reports what happened to it. Run in its own short transaction before the provider call.
     public static func begin(
         _ tx: PGConnection, userID: Int64, key: String, path: String, requestHash: String
-    ) throws -> IdempotencyDecision {
-        if let id = try tx.query(
+    ) async throws -> IdempotencyDecision {
+        if let id = try await tx.query(
             """
             INSERT INTO idempotency_keys (user_id, idempotency_key, request_path, request_hash, locked_at)
             VALUES (\(userID), \(key), \(path), \(requestHash), now())
@@ -41,7 +41,7 @@ public enum IdempotencyStore {
         }
         let lockSeconds = lockTimeout.inSeconds
         guard
-            let row = try tx.query(
+            let row = try await tx.query(
                 """
                 SELECT id, request_path, request_hash, recovery_point, response_body::text AS body,
                     (locked_at IS NOT NULL AND locked_at > now() - make_interval(secs => \(lockSeconds))) AS locked
@@ -61,13 +61,13 @@ public enum IdempotencyStore {
         }
         if try row.decode("locked", as: Bool.self) { throw IdempotencyConflict.inFlight }
         let id = try row.decode("id", as: Int64.self)
-        try tx.execute("UPDATE idempotency_keys SET locked_at = now(), last_run_at = now() WHERE id = \(id)")
+        try await tx.execute("UPDATE idempotency_keys SET locked_at = now(), last_run_at = now() WHERE id = \(id)")
         return .proceed(recordID: id)
     }
 
     /// Stores the response and unlocks the key.
-    public static func finish(_ connection: PGConnection, recordID: Int64, status: Int, body: String) throws {
-        try connection.execute(
+    public static func finish(_ connection: PGConnection, recordID: Int64, status: Int, body: String) async throws {
+        try await connection.execute(
             """
             UPDATE idempotency_keys
             SET recovery_point = 'finished', response_status = \(status), response_body = \(PGRawJSON(body)),
@@ -77,15 +77,15 @@ public enum IdempotencyStore {
     }
 
     /// Unlocks the key without a response (the provider call failed), so the client's retry can run it again.
-    public static func release(_ connection: PGConnection, recordID: Int64) throws {
-        try connection.execute("UPDATE idempotency_keys SET locked_at = NULL WHERE id = \(recordID)")
+    public static func release(_ connection: PGConnection, recordID: Int64) async throws {
+        try await connection.execute("UPDATE idempotency_keys SET locked_at = NULL WHERE id = \(recordID)")
     }
 
     /// Deletes keys older than the retention; returns how many.
     @discardableResult
-    public static func purge(_ connection: PGConnection, olderThan age: Duration = retention) throws -> Int {
+    public static func purge(_ connection: PGConnection, olderThan age: Duration = retention) async throws -> Int {
         let seconds = age.inSeconds
-        return try connection.execute(
+        return try await connection.execute(
             "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => \(seconds))")
     }
 }

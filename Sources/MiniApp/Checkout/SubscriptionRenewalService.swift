@@ -42,12 +42,12 @@ public struct SubscriptionRenewalService: Sendable {
     /// - Throws: `SubscriptionRenewalError`; database errors as they are.
     @discardableResult
     public func setRenewal(userID: Int64, plan: String, renews: Bool) async throws -> [RenewingSubscription] {
-        let found = try await pool.withConnection { try RenewingSubscriptions.find($0, userID: userID, plan: plan) }
+        let found = try await pool.withConnection { try await RenewingSubscriptions.find($0, userID: userID, plan: plan) }
         guard !found.isEmpty else { throw SubscriptionRenewalError.noSubscription(plan: plan) }
         var changed: [RenewingSubscription] = []
         for subscription in found {
             try await callProvider(subscription, renews: renews)
-            try await pool.transaction { try RenewingSubscriptions.record($0, subscription, renews: renews) }
+            try await pool.transaction { try await RenewingSubscriptions.record($0, subscription, renews: renews) }
             var updated = subscription
             updated.renews = renews
             changed.append(updated)

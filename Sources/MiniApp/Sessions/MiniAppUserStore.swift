@@ -32,13 +32,13 @@ public enum MiniAppUserStore {
     /// - Parameters:
     ///   - connection: joins the caller's transaction.
     ///   - profile: the `user` object of validated initData.
-    public static func upsert(_ connection: PGConnection, profile: WebAppUser) throws -> MiniAppUser {
+    public static func upsert(_ connection: PGConnection, profile: WebAppUser) async throws -> MiniAppUser {
         let username = profile.username.map { clip($0, 64) }
         let firstName = profile.firstName.map { clip($0, 256) }
         let lastName = profile.lastName.map { clip($0, 256) }
         let languageCode = profile.languageCode.map { clip($0, 35) }
         let isPremium = profile.isPremium ?? false
-        let result = try connection.query(
+        let result = try await connection.query(
             """
             INSERT INTO users AS u (telegram_user_id, username, first_name, last_name, language_code, is_premium)
             VALUES (\(profile.id), \(username), \(firstName), \(lastName), \(languageCode), \(isPremium))

@@ -65,8 +65,8 @@ public struct SessionService: Sendable {
 
     /// Records a session inside the caller's transaction (used by the auth exchange to write user and session at
     /// once).
-    public static func record(_ connection: PGConnection, claims: SessionClaims, userAgent: String?) throws {
-        try SessionStore.insert(connection, claims: claims, userAgent: userAgent)
+    public static func record(_ connection: PGConnection, claims: SessionClaims, userAgent: String?) async throws {
+        try await SessionStore.insert(connection, claims: claims, userAgent: userAgent)
     }
 
     /// Signs claims with the current key.
@@ -84,7 +84,7 @@ public struct SessionService: Sendable {
     public func issue(userID: Int64, telegramID: Int64, userAgent: String?, now: Date = Date()) async throws -> IssuedSession {
         let claims = makeClaims(userID: userID, telegramID: telegramID, now: now)
         try await pool.withConnection { connection in
-            try SessionStore.insert(connection, claims: claims, userAgent: userAgent)
+            try await SessionStore.insert(connection, claims: claims, userAgent: userAgent)
         }
         return IssuedSession(token: try await sign(claims), expiresIn: configuration.ttlSeconds, claims: claims)
     }
@@ -109,7 +109,7 @@ public struct SessionService: Sendable {
             return claims
         }
         let jti = claims.jti
-        guard let row = try await pool.withConnection({ try SessionStore.find($0, jti: jti) }) else {
+        guard let row = try await pool.withConnection({ try await SessionStore.find($0, jti: jti) }) else {
             throw SessionError.unknownSession
         }
         guard row.userID == claims.userID else { throw SessionError.unknownSession }
@@ -141,7 +141,7 @@ public struct SessionService: Sendable {
     @discardableResult
     public func revoke(jti: UUID) async throws -> Bool {
         cache?.remove(jti)
-        let revoked = try await pool.withConnection { try SessionStore.revoke($0, jti: jti) }
+        let revoked = try await pool.withConnection { try await SessionStore.revoke($0, jti: jti) }
         // Remove again: a concurrent verify may have cached the row between the first removal and the update.
         cache?.remove(jti)
         return revoked
@@ -151,7 +151,7 @@ public struct SessionService: Sendable {
     /// - Returns: how many were revoked.
     @discardableResult
     public func revokeAll(userID: Int64) async throws -> Int {
-        let jtis = try await pool.withConnection { try SessionStore.revokeAll($0, userID: userID) }
+        let jtis = try await pool.withConnection { try await SessionStore.revokeAll($0, userID: userID) }
         cache?.remove(jtis)
         return jtis.count
     }
@@ -159,7 +159,7 @@ public struct SessionService: Sendable {
     /// Deletes session rows that expired before `cutoff` (tokens for them fail on `exp` anyway).
     /// - Returns: how many rows were deleted.
     public func purgeExpired(before cutoff: Date) async throws -> Int {
-        try await pool.withConnection { try SessionStore.purge($0, expiredBefore: cutoff) }
+        try await pool.withConnection { try await SessionStore.purge($0, expiredBefore: cutoff) }
     }
 }
 

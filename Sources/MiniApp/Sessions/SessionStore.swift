@@ -13,19 +13,20 @@ enum SessionStore {
         let revoked: Bool
     }
 
-    static func insert(_ connection: PGConnection, claims: SessionClaims, userAgent: String?) throws {
+    static func insert(_ connection: PGConnection, claims: SessionClaims, userAgent: String?) async throws {
         let agent = userAgent.map(truncated)
         let created = Date(timeIntervalSince1970: TimeInterval(claims.issuedAt))
-        try connection.execute(
+        // Nothing to read back: inside a transaction it goes out with the COMMIT (the exchange costs two round trips).
+        try await connection.executeLater(
             """
             INSERT INTO miniapp_sessions (jti, user_id, created_at, expires_at, user_agent)
             VALUES (\(claims.jti), \(claims.userID), \(created), \(claims.expiresAtDate), \(agent))
             """)
     }
 
-    static func find(_ connection: PGConnection, jti: UUID) throws -> Row? {
+    static func find(_ connection: PGConnection, jti: UUID) async throws -> Row? {
         guard
-            let row = try connection.query(
+            let row = try await connection.query(
                 "SELECT user_id, expires_at, revoked_at IS NOT NULL AS revoked FROM miniapp_sessions WHERE jti = \(jti)"
             ).first
         else { return nil }
@@ -35,14 +36,14 @@ enum SessionStore {
     }
 
     /// Marks the session revoked; false when it does not exist or was revoked already.
-    static func revoke(_ connection: PGConnection, jti: UUID) throws -> Bool {
-        try connection.execute(
+    static func revoke(_ connection: PGConnection, jti: UUID) async throws -> Bool {
+        try await connection.execute(
             "UPDATE miniapp_sessions SET revoked_at = now() WHERE jti = \(jti) AND revoked_at IS NULL") > 0
     }
 
     /// Revokes every live session of a user; returns how many.
-    static func revokeAll(_ connection: PGConnection, userID: Int64) throws -> [UUID] {
-        try connection.query(
+    static func revokeAll(_ connection: PGConnection, userID: Int64) async throws -> [UUID] {
+        try await connection.query(
             """
             UPDATE miniapp_sessions SET revoked_at = now()
             WHERE user_id = \(userID) AND revoked_at IS NULL AND expires_at > now()
@@ -52,8 +53,8 @@ enum SessionStore {
     }
 
     /// Deletes sessions that expired before `cutoff`; returns how many.
-    static func purge(_ connection: PGConnection, expiredBefore cutoff: Date) throws -> Int {
-        try connection.execute("DELETE FROM miniapp_sessions WHERE expires_at < \(cutoff)")
+    static func purge(_ connection: PGConnection, expiredBefore cutoff: Date) async throws -> Int {
+        try await connection.execute("DELETE FROM miniapp_sessions WHERE expires_at < \(cutoff)")
     }
 
     /// Cuts to the CHECK's length in Unicode scalars (what PostgreSQL's `length()` counts for UTF-8 text).

@@ -29,7 +29,7 @@ public struct Migrator: Sendable {
     public func status() async throws -> [MigrationState] {
         let migrations = self.migrations
         return try await pool.withConnection { connection in
-            let applied = try Migrator.appliedRows(connection)
+            let applied = try await Migrator.appliedRows(connection)
             return Migrator.states(migrations: migrations, applied: applied)
         }
     }
@@ -48,8 +48,8 @@ public struct Migrator: Sendable {
         let migrations = self.migrations
         let logger = self.logger
         return try await pool.withConnection { connection in
-            try Migrator.locked(connection) {
-                let applied = try Migrator.appliedRows(connection)
+            try await Migrator.locked(connection) {
+                let applied = try await Migrator.appliedRows(connection)
                 let drifted = Migrator.states(migrations: migrations, applied: applied)
                     .filter { $0.checksum == .drift }.map { String(format: "%04d_%@", $0.version, $0.name) }
                 guard drifted.isEmpty else { throw MigrationError.drift(drifted) }
@@ -57,12 +57,12 @@ public struct Migrator: Sendable {
                 for migration in migrations where applied[migration.version] == nil {
                     let started = ContinuousClock.now
                     do {
-                        try connection.inTransaction { tx in
-                            try tx.unsafeExecute(migration.upSQL)
+                        try await connection.inTransaction { tx in
+                            try await tx.unsafeExecute(migration.upSQL)
                             let elapsed = ContinuousClock.now - started
                             let milliseconds = Int(elapsed.components.seconds * 1000)
                                 + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)
-                            try tx.execute(
+                            try await tx.execute(
                                 """
                                 INSERT INTO schema_migrations (version, name, checksum, execution_ms)
                                 VALUES (\(migration.version), \(migration.name), \(migration.checksum), \(milliseconds))
@@ -85,8 +85,8 @@ public struct Migrator: Sendable {
         let migrations = self.migrations
         let logger = self.logger
         return try await pool.withConnection { connection in
-            try Migrator.locked(connection) {
-                let applied = try Migrator.appliedRows(connection)
+            try await Migrator.locked(connection) {
+                let applied = try await Migrator.appliedRows(connection)
                 let byVersion = Dictionary(uniqueKeysWithValues: migrations.map { ($0.version, $0) })
                 let targets = applied.keys.sorted(by: >).prefix(max(0, count))
                 let missing = targets.filter { byVersion[$0] == nil }.map { "\(applied[$0]?.name ?? "?") (\($0))" }
@@ -95,9 +95,9 @@ public struct Migrator: Sendable {
                 for version in targets {
                     guard let migration = byVersion[version], let downSQL = migration.downSQL else { continue }
                     do {
-                        try connection.inTransaction { tx in
-                            try tx.unsafeExecute(downSQL)
-                            try tx.execute("DELETE FROM schema_migrations WHERE version = \(version)")
+                        try await connection.inTransaction { tx in
+                            try await tx.unsafeExecute(downSQL)
+                            try await tx.execute("DELETE FROM schema_migrations WHERE version = \(version)")
                         }
                     } catch let error as PGError {
                         throw MigrationError.failed(migration: migration.label, reason: error.description)
@@ -116,27 +116,33 @@ public struct Migrator: Sendable {
         let appliedAt: Date
     }
 
-    static func locked<T>(_ connection: PGConnection, _ body: () throws -> T) throws -> T {
-        try connection.advisoryLock(advisoryLockKey)
-        defer { _ = try? connection.advisoryUnlock(advisoryLockKey) }
-        try connection.unsafeExecute(
-            """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version      bigint PRIMARY KEY,
-                name         text NOT NULL,
-                checksum     text NOT NULL,
-                applied_at   timestamptz NOT NULL DEFAULT now(),
-                execution_ms bigint NOT NULL DEFAULT 0
-            )
-            """)
-        return try body()
+    static func locked<T>(_ connection: PGConnection, _ body: () async throws -> T) async throws -> T {
+        try await connection.advisoryLock(advisoryLockKey)
+        do {
+            try await connection.unsafeExecute(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version      bigint PRIMARY KEY,
+                    name         text NOT NULL,
+                    checksum     text NOT NULL,
+                    applied_at   timestamptz NOT NULL DEFAULT now(),
+                    execution_ms bigint NOT NULL DEFAULT 0
+                )
+                """)
+            let value = try await body()  // lint-transactions: allow (the migrator's own statements)
+            _ = try? await connection.advisoryUnlock(advisoryLockKey)
+            return value
+        } catch {
+            _ = try? await connection.advisoryUnlock(advisoryLockKey)
+            throw error
+        }
     }
 
-    static func appliedRows(_ connection: PGConnection) throws -> [Int: AppliedRow] {
-        let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")
+    static func appliedRows(_ connection: PGConnection) async throws -> [Int: AppliedRow] {
+        let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")
         guard try exists.first?.decode("present", as: Bool.self) == true else { return [:] }
         var rows: [Int: AppliedRow] = [:]
-        for row in try connection.query("SELECT version, name, checksum, applied_at FROM schema_migrations") {
+        for row in try await connection.query("SELECT version, name, checksum, applied_at FROM schema_migrations") {
             rows[try row.decode("version", as: Int.self)] = AppliedRow(
                 name: try row.decode("name"), checksum: try row.decode("checksum"),
                 appliedAt: try row.decode("applied_at"))

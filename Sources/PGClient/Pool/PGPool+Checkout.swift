@@ -11,13 +11,9 @@ extension PGPool {
             return connection
         case .open:
             do {
-                let conninfo = configuration.conninfo
-                let prepared = configuration.usePreparedStatements
-                let statementTimeout = configuration.statementTimeout
-                return try await threads.runIfActive {
-                    try PGConnection.connect(
-                        conninfo: conninfo, usePreparedStatements: prepared, statementTimeout: statementTimeout)
-                }
+                return try await PGConnection.connect(
+                    conninfo: configuration.conninfo, usePreparedStatements: configuration.usePreparedStatements,
+                    statementTimeout: configuration.statementTimeout)
             } catch {
                 logger.warning("database connection failed", metadata: ["error": "\(error)"])
                 releaseSlot()
@@ -26,68 +22,63 @@ extension PGPool {
         }
     }
 
+    /// Ends the unit of work on `connection` (rolls back a transaction left open) and returns it to the pool.
+    func release(_ connection: PGConnection) async {
+        if connection.inTransactionBlock {
+            try? await connection.unsafeExecute("ROLLBACK")
+        }
+        checkin(connection)
+    }
+
     /// Returns a connection: to a waiter, to the idle list, or closed when broken (then idle ones are dropped too).
     func checkin(_ connection: PGConnection) {
         let healthy = connection.isHealthy
-        var toClose: [PGConnection] = []
-        let (handoff, gauges) = state.withLock { state -> ((Waiter, Lease)?, (Int, Int)) in
+        let (handoff, toClose, gauges) = state.withLock { state -> ((Waiter, Lease)?, [PGConnection], (Int, Int)) in
             if healthy, !state.closed {
-                if !state.waiters.isEmpty { return ((state.waiters.removeFirst(), .connection(connection)), state.gauges) }
+                if let waiter = state.popWaiter() { return ((waiter, .connection(connection)), [], state.gauges) }
                 state.idle.append(connection)
-                return (nil, state.gauges)
+                return (nil, [], state.gauges)
             }
-            toClose.append(connection)
+            var toClose = [connection]
             state.open -= 1
             if !healthy {
                 toClose.append(contentsOf: state.idle)
                 state.open -= state.idle.count
                 state.idle = []
             }
-            if !state.closed, !state.waiters.isEmpty {
+            if !state.closed, let waiter = state.popWaiter() {
                 state.open += 1
-                return ((state.waiters.removeFirst(), .open), state.gauges)
+                return ((waiter, .open), toClose, state.gauges)
             }
-            return (nil, state.gauges)
+            return (nil, toClose, state.gauges)
         }
         metrics.record(idle: gauges.0, inUse: gauges.1)
         if !healthy {
             logger.warning("database connection lost; replacing it", metadata: ["dropped_idle": "\(toClose.count - 1)"])
         }
-        if let (waiter, lease) = handoff {
-            waiter.timeout?.cancel()
-            waiter.continuation.resume(returning: lease)
-        }
-        closeOnPoolThread(toClose)
+        if let (waiter, lease) = handoff { waiter.continuation.resume(returning: lease) }
+        // PQfinish never runs under the pool's lock.
+        for broken in toClose { broken.close() }
     }
 
     /// Frees a slot whose connection could not be opened, handing it to the next waiter.
     func releaseSlot() {
         let waiter = state.withLock { state -> Waiter? in
             state.open -= 1
-            guard !state.closed, !state.waiters.isEmpty else { return nil }
+            guard !state.closed, let waiter = state.popWaiter() else { return nil }
             state.open += 1
-            return state.waiters.removeFirst()
+            return waiter
         }
-        if let waiter {
-            waiter.timeout?.cancel()
-            waiter.continuation.resume(returning: .open)
-        }
+        waiter?.continuation.resume(returning: .open)
     }
 
-    private func closeOnPoolThread(_ connections: [PGConnection]) {
-        guard !connections.isEmpty else { return }
-        // PQfinish writes to the socket: keep it off the caller's thread.
-        threads.submit { _ in
-            for connection in connections { connection.close() }
-        }
-    }
-
-    private func immediateLease(_ state: inout State) -> Result<Lease, PGError>? {
+    /// An idle healthy connection or a free slot; broken idle connections found on the way are returned to close.
+    private func immediateLease(_ state: inout State, broken: inout [PGConnection]) -> Result<Lease, PGError>? {
         if state.closed { return .failure(PGError(kind: .poolClosed, message: "pool is closed")) }
         while let connection = state.idle.popLast() {
             if connection.isHealthy { return .success(.connection(connection)) }
             state.open -= 1
-            connection.close()
+            broken.append(connection)
         }
         if state.open < configuration.size {
             state.open += 1
@@ -97,59 +88,82 @@ extension PGPool {
     }
 
     private func acquire() async throws -> Lease {
+        var broken: [PGConnection] = []
         let fast = state.withLock { state -> (Result<Lease, PGError>?, (Int, Int)) in
-            let lease = immediateLease(&state)
+            let lease = immediateLease(&state, broken: &broken)
             return (lease, state.gauges)
         }
+        for connection in broken { connection.close() }
         if let lease = fast.0 {
             metrics.record(idle: fast.1.0, inUse: fast.1.1)
             return try lease.get()
         }
-        let id = waiterIDs.add(1, ordering: .relaxed).newValue
-        let timeout = configuration.checkoutTimeout
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        let deadline = ContinuousClock.now + configuration.checkoutTimeout
         let maxWaiters = configuration.maxWaiters
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
-                let outcome = state.withLock { state -> Result<Lease, any Error>? in
-                    if let lease = immediateLease(&state) { return lease.mapError { $0 } }
-                    if Task.isCancelled { return .failure(CancellationError()) }
+                var broken: [PGConnection] = []
+                let (outcome, startTimer) = state.withLock { state -> (Result<Lease, any Error>?, Bool) in
+                    if let lease = immediateLease(&state, broken: &broken) { return (lease.mapError { $0 }, false) }
+                    if Task.isCancelled { return (.failure(CancellationError()), false) }
                     guard state.waiters.count < maxWaiters else {
-                        return .failure(
-                            PGError(kind: .poolExhausted, message: "too many tasks waiting for a database connection"))
+                        return (
+                            .failure(
+                                PGError(kind: .poolExhausted, message: "too many tasks waiting for a database connection")),
+                            false
+                        )
                     }
-                    state.waiters.append(Waiter(id: id, continuation: continuation, timeout: nil))
-                    return nil
+                    state.waiters[id] = Waiter(continuation: continuation, deadline: deadline)
+                    state.order.append(id)
+                    let start = !state.timerRunning
+                    state.timerRunning = true
+                    return (nil, start)
                 }
-                if let outcome {
-                    continuation.resume(with: outcome)
-                    return
-                }
-                let timer = Task { [self] in
-                    try? await Task.sleep(for: timeout)
-                    guard !Task.isCancelled else { return }
-                    failWaiter(
-                        id,
-                        PGError(kind: .checkoutTimeout, message: "no database connection became free in \(timeout)"))
-                }
-                let waiting = state.withLock { state -> Bool in
-                    guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return false }
-                    state.waiters[index].timeout = timer
-                    return true
-                }
-                if !waiting { timer.cancel() }
+                for connection in broken { connection.close() }
+                if let outcome { continuation.resume(with: outcome) }
+                if startTimer { Task { await self.expireWaiters() } }
             }
         } onCancel: {
             failWaiter(id, CancellationError())
         }
     }
 
-    private func failWaiter(_ id: UInt64, _ error: any Error) {
-        let waiter = state.withLock { state -> Waiter? in
-            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-            return state.waiters.remove(at: index)
+    /// The pool's one timer: fails waiters whose checkout timeout passed, in arrival order, and stops when nobody
+    /// waits (the next waiter starts it again).
+    private func expireWaiters() async {
+        let timeout = configuration.checkoutTimeout
+        while true {
+            let now = ContinuousClock.now
+            let (expired, next) = state.withLock { state -> ([Waiter], ContinuousClock.Instant?) in
+                var expired: [Waiter] = []
+                while let id = state.order.first {
+                    guard let waiter = state.waiters[id] else {
+                        state.order.removeFirst()
+                        continue
+                    }
+                    guard waiter.deadline <= now else { return (expired, waiter.deadline) }
+                    state.order.removeFirst()
+                    state.waiters[id] = nil
+                    expired.append(waiter)
+                }
+                state.timerRunning = false
+                return (expired, nil)
+            }
+            for waiter in expired {
+                waiter.continuation.resume(
+                    throwing: PGError(kind: .checkoutTimeout, message: "no database connection became free in \(timeout)"))
+            }
+            guard let next else { return }
+            try? await Task.sleep(until: next, clock: .continuous)
         }
-        guard let waiter else { return }
-        waiter.timeout?.cancel()
-        waiter.continuation.resume(throwing: error)
+    }
+
+    private func failWaiter(_ id: UInt64, _ error: any Error) {
+        let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+        waiter?.continuation.resume(throwing: error)
     }
 }

@@ -1,27 +1,24 @@
+import DequeModule
 import Logging
 import Metrics
-import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// A fixed-size pool of libpq connections with its own I/O threads.
+/// A fixed-size pool of non-blocking libpq connections.
 ///
-/// Work is a synchronous closure over one connection. It runs on one of the pool's threads (never on a SwiftNIO
-/// event loop or Swift's cooperative pool) and the awaiting task resumes when it ends. Connections open lazily, are
-/// replaced when libpq reports them broken, and a broken one makes the pool drop its idle connections too (after a
-/// server restart they are all dead), so work succeeds again as soon as the server is back.
+/// Work is an async closure over one connection, run by the calling task itself: it sends its statements and
+/// suspends on the reactor, so no thread is handed the work and none blocks. Connections open lazily, are replaced
+/// when libpq reports them broken, and a broken one makes the pool drop its idle connections too (after a server
+/// restart they are all dead), so work succeeds again as soon as the server is back.
 public final class PGPool: Sendable, Service {
     public let configuration: PGPoolConfiguration
     let logger: Logger
-    let threads: NIOThreadPool
     let state: Mutex<State>
-    let waiterIDs = Atomic<UInt64>(0)
     let metrics: PGPoolMetrics
 
     struct Waiter {
-        let id: UInt64
         let continuation: CheckedContinuation<Lease, any Error>
-        var timeout: Task<Void, Never>?
+        let deadline: ContinuousClock.Instant
     }
 
     /// What a checkout hands out: an open connection, or a reserved slot in which to open one.
@@ -34,10 +31,24 @@ public final class PGPool: Sendable, Service {
         var idle: [PGConnection] = []
         /// Connections open or being opened (idle + in use + opening).
         var open = 0
-        var waiters: [Waiter] = []
+        /// Waiting tasks by id; `order` is their arrival order. A cancelled waiter leaves the dictionary at once
+        /// (O(1)) and its id is skipped when it reaches the front of `order`.
+        var waiters: [UInt64: Waiter] = [:]
+        var order: Deque<UInt64> = []
+        var nextWaiterID: UInt64 = 0
+        /// One timer task expires waiters (in arrival order, which is deadline order); none runs while nobody waits.
+        var timerRunning = false
         var closed = false
 
         var gauges: (idle: Int, inUse: Int) { (idle.count, open - idle.count) }
+
+        /// The oldest waiter still waiting.
+        mutating func popWaiter() -> Waiter? {
+            while let id = order.popFirst() {
+                if let waiter = waiters.removeValue(forKey: id) { return waiter }
+            }
+            return nil
+        }
     }
 
     /// - Parameters:
@@ -46,46 +57,40 @@ public final class PGPool: Sendable, Service {
     public init(configuration: PGPoolConfiguration, logger: Logger = Logger(label: "telebot.pg")) {
         self.configuration = configuration
         self.logger = logger
-        self.threads = NIOThreadPool(numberOfThreads: configuration.size)
-        self.threads.start()
         self.state = Mutex(State())
         self.metrics = PGPoolMetrics()
         metrics.record(idle: 0, inUse: 0)
     }
 
-    /// Runs `body` with a connection on a pool thread. The result may be ignored (a statement run for its effect).
+    /// Runs `body` with a connection. The result may be ignored (a statement run for its effect). A transaction
+    /// the body left open is rolled back before the connection goes back.
     @discardableResult
     public func withConnection<T: Sendable>(
-        _ body: @escaping @Sendable (PGConnection) throws -> T
+        _ body: @Sendable (PGConnection) async throws -> T
     ) async throws -> T {
         let connection = try await checkout()
         do {
-            let value = try await threads.runIfActive {
-                defer {
-                    // A unit of work must not leave a transaction open for the next user of the connection.
-                    if connection.inTransactionBlock { try? connection.unsafeExecute("ROLLBACK") }
-                }
-                return try body(connection)
-            }
-            checkin(connection)
+            let value = try await body(connection)
+            await release(connection)
             return value
         } catch {
-            checkin(connection)
+            await release(connection)
             throw error
         }
     }
 
     /// Runs `body` inside one transaction, retrying the whole transaction (a bounded number of times, with
-    /// jittered backoff) on serialization failures, deadlocks, and connection failures before anything ran.
+    /// jittered backoff) on serialization failures, deadlocks, and connection failures before anything committed.
+    /// The body awaits only its own statements: never Stripe, Telegram, a sleep or anything outside the database.
     public func transaction<T: Sendable>(
         isolation: PGIsolation = .readCommitted,
-        _ body: @escaping @Sendable (PGConnection) throws -> T
+        _ body: @Sendable (PGConnection) async throws -> T
     ) async throws -> T {
         var attempt = 1
         while true {
             do {
                 return try await withConnection { connection in
-                    try connection.inTransaction(isolation: isolation, body)
+                    try await connection.inTransaction(isolation: isolation, body)
                 }
             } catch let error as PGError
                 where (error.isTransactionRetryable || error.safeToRetry)
@@ -105,19 +110,18 @@ public final class PGPool: Sendable, Service {
         await close()
     }
 
-    /// Refuses new work, fails waiters, closes idle connections, waits (bounded) for in-use ones, stops the threads.
+    /// Refuses new work, fails waiters, closes idle connections, waits (bounded) for in-use ones.
     public func close(drainTimeout: Duration = .seconds(10)) async {
         let (idle, waiters) = state.withLock { state in
             state.closed = true
             let idle = state.idle
             state.open -= idle.count
             state.idle = []
-            let waiters = state.waiters
-            state.waiters = []
+            var waiters: [Waiter] = []
+            while let waiter = state.popWaiter() { waiters.append(waiter) }
             return (idle, waiters)
         }
         for waiter in waiters {
-            waiter.timeout?.cancel()
             waiter.continuation.resume(throwing: PGError(kind: .poolClosed, message: "pool is closed"))
         }
         for connection in idle { connection.close() }
@@ -126,9 +130,11 @@ public final class PGPool: Sendable, Service {
             try? await Task.sleep(for: .milliseconds(10))
         }
         metrics.record(idle: 0, inUse: 0)
-        try? await threads.shutdownGracefully()
     }
 
     /// Connections idle and in use right now.
     public var connectionCounts: (idle: Int, inUse: Int) { state.withLock { $0.gauges } }
+
+    /// Tasks waiting for a connection right now.
+    public var waiterCount: Int { state.withLock { $0.waiters.count } }
 }

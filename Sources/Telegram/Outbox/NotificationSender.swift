@@ -55,7 +55,7 @@ public struct NotificationSender: Service {
     public func sendDue(limit: Int = 20) async -> Int {
         let claimed: [OutboxMessage]
         do {
-            claimed = try await pool.withConnection { try NotificationOutbox.claim($0, limit: limit, lease: .seconds(60)) }
+            claimed = try await pool.withConnection { try await NotificationOutbox.claim($0, limit: limit, lease: .seconds(60)) }
         } catch {
             logger.warning("outbox claim failed", metadata: ["error": "\(error)"])
             return 0
@@ -80,7 +80,7 @@ public struct NotificationSender: Service {
         }
         metrics.record(kind: message.kind, sent: true)
         do {
-            try await pool.withConnection { try NotificationOutbox.markSent($0, id: message.id) }
+            try await pool.withConnection { try await NotificationOutbox.markSent($0, id: message.id) }
         } catch {
             // Sent, but not marked: sent again after the lease (at least once).
             logger.warning("notification sent but not marked sent", metadata: metadata.merging(["error": "\(error)"]) { $1 })
@@ -100,9 +100,9 @@ public struct NotificationSender: Service {
         do {
             try await pool.withConnection { connection in
                 if blocked {
-                    try NotificationOutbox.markBlocked(connection, id: message.id, error: "\(error)")
+                    try await NotificationOutbox.markBlocked(connection, id: message.id, error: "\(error)")
                 } else {
-                    try NotificationOutbox.markFailed(
+                    try await NotificationOutbox.markFailed(
                         connection, id: message.id, error: "\(error)", retryIn: backoff, maxAttempts: maxAttempts)
                 }
             }

@@ -21,13 +21,13 @@ public enum PreCheckoutRules {
     ///   - plan: the plan code from the verified payload, or nil when the payload failed verification.
     ///   - currency: the query's currency (must be XTR).
     ///   - totalAmount: the query's amount (must equal the plan's `stars_price`).
-    public static func decide(_ connection: PGConnection, plan: String?, currency: String, totalAmount: Int64) throws
+    public static func decide(_ connection: PGConnection, plan: String?, currency: String, totalAmount: Int64) async throws
         -> PreCheckoutDecision
     {
         guard let plan else { return .reject(invalidPayloadMessage) }
         guard currency == "XTR" else { return .reject("This plan can only be paid in Telegram Stars.") }
         guard
-            let row = try connection.query("SELECT stars_price, active FROM plans WHERE code = \(plan)").first,
+            let row = try await connection.query("SELECT stars_price, active FROM plans WHERE code = \(plan)").first,
             try row.decode("active", as: Bool.self)
         else { return .reject("This plan is no longer available.") }
         guard let price = try row.decode("stars_price", as: Int64?.self) else {

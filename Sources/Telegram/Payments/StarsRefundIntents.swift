@@ -21,9 +21,9 @@ public enum StarsRefundIntents {
     public static let claimLease = 120
 
     /// Claims the refund of a charge. Run in its own transaction, before calling the Bot API.
-    public static func claim(_ tx: PGConnection, chargeID: String, requestedBy: String) throws -> Claim {
+    public static func claim(_ tx: PGConnection, chargeID: String, requestedBy: String) async throws -> Claim {
         guard
-            let row = try tx.query(
+            let row = try await tx.query(
                 """
                 SELECT i.user_id, u.telegram_user_id, i.status FROM invoices i JOIN users u ON u.id = i.user_id
                 WHERE i.provider = 'telegram_stars' AND i.provider_invoice_id = \(chargeID)
@@ -33,7 +33,7 @@ public enum StarsRefundIntents {
         let userID = try row.decode("user_id", as: Int64.self)
         let telegramUserID = try row.decode("telegram_user_id", as: Int64.self)
         if try row.decode("status", as: String.self) == InvoiceStatus.refunded.rawValue { return .alreadyRefunded }
-        let claimed = try tx.execute(
+        let claimed = try await tx.execute(
             """
             INSERT INTO stars_refunds AS r (telegram_payment_charge_id, user_id, requested_by)
             VALUES (\(chargeID), \(userID), \(requestedBy))
@@ -46,8 +46,8 @@ public enum StarsRefundIntents {
     }
 
     /// Records a failed Bot API call so a later request may try again.
-    public static func markFailed(_ connection: PGConnection, chargeID: String, error: String) throws {
-        try connection.execute(
+    public static func markFailed(_ connection: PGConnection, chargeID: String, error: String) async throws {
+        try await connection.execute(
             """
             UPDATE stars_refunds SET status = 'failed', last_error = \(String(error.prefix(500)))
             WHERE telegram_payment_charge_id = \(chargeID) AND status = 'requested'

@@ -24,7 +24,7 @@ public struct StarsRenewalCanceler: Sendable {
         do {
             guard
                 let subscription = try await pool.withConnection({
-                    try RenewingSubscriptions.starsSubscription($0, chargeID: chargeID)
+                    try await RenewingSubscriptions.starsSubscription($0, chargeID: chargeID)
                 })
             else { return nil }
             if subscription.canceled { return true }
@@ -34,7 +34,7 @@ public struct StarsRenewalCanceler: Sendable {
                     isCanceled: true),
                 retry: retry)
             try await pool.withConnection {
-                try RenewingSubscriptions.markStarsCanceled($0, firstChargeID: subscription.firstChargeID, canceled: true)
+                try await RenewingSubscriptions.markStarsCanceled($0, firstChargeID: subscription.firstChargeID, canceled: true)
             }
             logger.notice(
                 "Stars subscription renewal canceled after refund",

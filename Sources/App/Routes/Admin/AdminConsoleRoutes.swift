@@ -65,7 +65,7 @@ enum AdminConsoleRoutes: AppModule {
             }
             let limit = try APIFormat.limit(request.uri.queryParameters["limit"].map(String.init))
             let runs = try await pool.withConnection { connection in
-                try ReconcileRunsStore.list(connection, provider: provider, limit: limit)
+                try await ReconcileRunsStore.list(connection, provider: provider, limit: limit)
             }
             return ReconcileRunList(runs: runs.map(ReconcileRunList.Item.init))
         }

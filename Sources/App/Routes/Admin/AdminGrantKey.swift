@@ -19,8 +19,8 @@ enum AdminGrantKey {
     }
 
     /// The key's grant must be for the same user, plan and length; another request under the same key is 422.
-    static func verifySameGrant(_ tx: PGConnection, key: String, userID: Int64, plan: String, days: Int) throws {
-        let same = try tx.query(
+    static func verifySameGrant(_ tx: PGConnection, key: String, userID: Int64, plan: String, days: Int) async throws {
+        let same = try await tx.query(
             """
             SELECT 1 FROM entitlement_grants
             WHERE payment_key = \(key) AND user_id = \(userID) AND plan = \(plan)

@@ -39,10 +39,10 @@ enum AdminPaymentEventPage {
             query.userID = userID
             if let telegramID {
                 // An unknown customer has no events: an empty page, not an error (the filter found nothing).
-                guard let user = try CustomerLookupStore.user(connection, telegramID: telegramID) else { return nil }
+                guard let user = try await CustomerLookupStore.user(connection, telegramID: telegramID) else { return nil }
                 query.userID = user.id
             }
-            return try PaymentLedger.page(connection, query)
+            return try await PaymentLedger.page(connection, query)
         } ?? []
         let shown = Array(page.prefix(query.limit))
         let next = page.count > query.limit ? shown.last.map { KeysetCursor.encode(createdAt: $0.receivedAt, id: $0.id) } : nil

@@ -47,7 +47,7 @@ enum AdminRetryRoutes: AppModule {
                     metadata: ["action": "payment_event_retry", "payment_event_id": "\(id)", "outcome": "\(text)"])
                 return RetryResponse(id: id, outcome: text)
             }
-            let existing = try await pool.withConnection { connection in try PaymentLedger.find(connection, id: id) }
+            let existing = try await pool.withConnection { connection in try await PaymentLedger.find(connection, id: id) }
             guard let existing else { throw ProblemError.notFound("no such payment event") }
             throw ProblemError.conflict(
                 "payment event \(id) is \(existing.status.rawValue) (\(existing.provider.rawValue)); only failed or dead Stripe events and Stars payments can be retried")

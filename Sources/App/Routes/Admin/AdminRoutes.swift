@@ -17,9 +17,9 @@ enum AdminRoutes: AppModule {
             let plan = try body.validPlan()
             let key = try AdminGrantKey.from(request.headers[AdminGrantKey.header])
             let grant = try await pool.transaction { tx -> AdminEntitlementResponse in
-                let userID = try body.resolveUser(tx, create: true)
-                guard try PlanStore.plan(tx, code: plan) != nil else { throw AdminProblem.unknownPlan(plan) }
-                let state = try GrantStore.grant(
+                let userID = try await body.resolveUser(tx, create: true)
+                guard try await PlanStore.plan(tx, code: plan) != nil else { throw AdminProblem.unknownPlan(plan) }
+                let state = try await GrantStore.grant(
                     tx,
                     NewGrant(
                         userID: userID, plan: plan, source: .admin, paymentKey: key,
@@ -28,16 +28,16 @@ enum AdminRoutes: AppModule {
                 if let state {
                     return AdminEntitlementResponse(
                         userID: userID, plan: plan, status: state.status.rawValue,
-                        expiresAt: APIFormat.timestamp(state.expiresAt), changed: true)
+                        expiresAt: APIFormat.timestamp(state.expiresAt) as String, changed: true)
                 }
                 // The same Idempotency-Key again: the grant it made, unchanged.
-                try AdminGrantKey.verifySameGrant(tx, key: key, userID: userID, plan: plan, days: days)
-                guard let current = try EntitlementStore.find(tx, userID: userID, plan: plan) else {
+                try await AdminGrantKey.verifySameGrant(tx, key: key, userID: userID, plan: plan, days: days)
+                guard let current = try await EntitlementStore.find(tx, userID: userID, plan: plan) else {
                     throw AdminProblem.noEntitlement
                 }
                 return AdminEntitlementResponse(
                     userID: userID, plan: plan, status: current.status.rawValue,
-                    expiresAt: APIFormat.timestamp(current.expiresAt), changed: false)
+                    expiresAt: APIFormat.timestamp(current.expiresAt) as String, changed: false)
             }
             context.logger.notice(
                 "admin granted entitlement",
@@ -51,15 +51,15 @@ enum AdminRoutes: AppModule {
             let body = try await request.decode(as: AdminEntitlementRequest.self, context: context)
             let plan = try body.validPlan()
             let result = try await pool.transaction { tx -> AdminEntitlementResponse in
-                let userID = try body.resolveUser(tx, create: false)
-                let change = try GrantStore.revokeAll(
+                let userID = try await body.resolveUser(tx, create: false)
+                let change = try await GrantStore.revokeAll(
                     tx, userID: userID, plan: plan,
                     cause: ChangeCause(actor: .admin, reason: body.reason ?? "admin revoke"))
-                let current = try EntitlementStore.find(tx, userID: userID, plan: plan)
+                let current = try await EntitlementStore.find(tx, userID: userID, plan: plan)
                 guard let current else { throw AdminProblem.noEntitlement }
                 return AdminEntitlementResponse(
                     userID: userID, plan: plan, status: current.status.rawValue,
-                    expiresAt: APIFormat.timestamp(current.expiresAt), changed: change != nil)
+                    expiresAt: APIFormat.timestamp(current.expiresAt) as String, changed: change != nil)
             }
             context.logger.notice(
                 "admin revoked entitlement",
@@ -100,15 +100,15 @@ struct AdminEntitlementRequest: Decodable, Sendable {
 
     /// The target user: by `user_id`, or by `telegram_id` (created when `create`, as a grant may precede the
     /// user's first message).
-    func resolveUser(_ connection: PGConnection, create: Bool) throws -> Int64 {
+    func resolveUser(_ connection: PGConnection, create: Bool) async throws -> Int64 {
         switch (userID, telegramID) {
         case (let id?, nil):
-            guard try UserStore.find(connection, id: id) != nil else { throw AdminProblem.unknownUser }
+            guard try await UserStore.find(connection, id: id) != nil else { throw AdminProblem.unknownUser }
             return id
         case (nil, let telegramID?):
             guard telegramID > 0 else { throw ProblemError.badRequest("telegram_id must be positive") }
-            if create { return try UserStore.ensure(connection, telegramID: telegramID) }
-            guard let user = try UserStore.find(connection, telegramID: telegramID) else { throw AdminProblem.unknownUser }
+            if create { return try await UserStore.ensure(connection, telegramID: telegramID) }
+            guard let user = try await UserStore.find(connection, telegramID: telegramID) else { throw AdminProblem.unknownUser }
             return user.id
         default:
             throw ProblemError.badRequest("give exactly one of telegram_id or user_id")

@@ -23,7 +23,7 @@ enum AdminUserRoutes: AppModule {
             }
             let limit = try APIFormat.limit(request.uri.queryParameters["limit"].map(String.init))
             let users = try await pool.withConnection { connection in
-                try CustomerLookupStore.search(connection, query: query, limit: limit)
+                try await CustomerLookupStore.search(connection, query: query, limit: limit)
             }
             return AdminUserDTO.Search(users: users.map(AdminUserDTO.User.init))
         }
@@ -34,8 +34,8 @@ enum AdminUserRoutes: AppModule {
             let limit = try APIFormat.limit(request.uri.queryParameters["limit"].map(String.init), default: 50)
             let record = try await pool.transaction(isolation: .repeatableRead) { tx -> CustomerRecord? in
                 // One snapshot for every section, so they agree with each other.
-                guard let user = try CustomerLookupStore.user(tx, telegramID: telegramID) else { return nil }
-                return try CustomerLookupStore.record(tx, user: user, limit: limit)
+                guard let user = try await CustomerLookupStore.user(tx, telegramID: telegramID) else { return nil }
+                return try await CustomerLookupStore.record(tx, user: user, limit: limit)
             }
             guard let record else { throw AdminProblem.unknownUser }
             return AdminUserDTO.Record(record, limit: limit)

@@ -26,7 +26,7 @@ struct StripeAdminRefund: Sendable {
     /// Refunds the payment `ref` (`in:<invoice>` or `pi:<payment intent>`) names.
     func refund(ref: String, reason: String?, requestedBy: String, logger: Logger) async throws -> Outcome {
         let claim = try await pool.transaction { tx in
-            try StripeRefundIntents.claim(tx, ref: ref, reason: reason, requestedBy: requestedBy)
+            try await StripeRefundIntents.claim(tx, ref: ref, reason: reason, requestedBy: requestedBy)
         }
         switch claim {
         case .unknownPayment:
@@ -77,7 +77,7 @@ struct StripeAdminRefund: Sendable {
         let payload = Self.payload(target: target, refund: refund, reason: reason, requestedBy: requestedBy)
         do {
             let changed = try await pool.transaction { tx in
-                try StripeRefundIntents.record(
+                try await StripeRefundIntents.record(
                     tx, target: target, refund: refund, reason: reason, requestedBy: requestedBy, payload: payload)
             }
             let entitlements = changed.isEmpty ? try await current(target) : changed.map { ($0.plan, $0.state.status.rawValue) }
@@ -97,7 +97,7 @@ struct StripeAdminRefund: Sendable {
     private func release(ref: String, error: String, logger: Logger) async {
         let pool = self.pool
         let released = await Task {
-            try await pool.transaction { tx in try StripeRefundIntents.markFailed(tx, ref: ref, error: error) }
+            try await pool.transaction { tx in try await StripeRefundIntents.markFailed(tx, ref: ref, error: error) }
         }.result
         if case .failure(let failure) = released {
             logger.error("could not release the Stripe refund intent", metadata: ["payment": "\(ref)", "error": "\(failure)"])
@@ -107,7 +107,7 @@ struct StripeAdminRefund: Sendable {
     /// The user's entitlements to the plans the payment's grants are for.
     private func current(_ target: StripeRefundIntents.Target) async throws -> [(plan: String, status: String)] {
         try await pool.withConnection { connection in
-            try StripeRefundIntents.entitlements(connection, of: target).map { ($0.plan, $0.status) }
+            try await StripeRefundIntents.entitlements(connection, of: target).map { ($0.plan, $0.status) }
         }
     }
 

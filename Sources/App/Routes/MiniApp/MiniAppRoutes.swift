@@ -54,8 +54,8 @@ enum MiniAppRoutes: AppModule {
         api.get("/me") { _, context in
             let principal = try context.requireMiniAppUser()
             return try await pool.withConnection { connection in
-                guard let user = try UserStore.find(connection, id: principal.userID) else { throw ProblemError.notFound("user not found") }
-                let entitlements = try EntitlementStore.active(connection, userID: user.id)
+                guard let user = try await UserStore.find(connection, id: principal.userID) else { throw ProblemError.notFound("user not found") }
+                let entitlements = try await EntitlementStore.active(connection, userID: user.id)
                 return MiniAppDTO.Me(
                     user: .init(id: user.id, telegramID: user.telegramID, username: user.username, firstName: user.firstName),
                     entitlements: entitlements.map(MiniAppDTO.EntitlementBody.init))
@@ -64,7 +64,7 @@ enum MiniAppRoutes: AppModule {
         let stripeEnabled = services.checkout.stripeEnabled
         api.get("/billing/plans") { _, context in
             _ = try context.requireMiniAppUser()
-            let plans = try await pool.withConnection { try PlanStore.activePlans($0) }
+            let plans = try await pool.withConnection { try await PlanStore.activePlans($0) }
             return MiniAppDTO.Plans(plans: plans.map { plan in
                 MiniAppDTO.PlanBody(
                     code: plan.code, name: plan.name, periodDays: plan.periodDays, starsPrice: plan.starsPrice,
@@ -74,10 +74,10 @@ enum MiniAppRoutes: AppModule {
         api.get("/billing/subscription") { _, context in
             let principal = try context.requireMiniAppUser()
             return try await pool.withConnection { connection in
-                guard let best = try EntitlementStore.active(connection, userID: principal.userID).first else {
+                guard let best = try await EntitlementStore.active(connection, userID: principal.userID).first else {
                     return MiniAppDTO.Subscription()
                 }
-                return try subscriptionBody(connection, best)
+                return try await subscriptionBody(connection, best)
             }
         }
         api.get("/billing/invoices") { request, context in
@@ -87,7 +87,7 @@ enum MiniAppRoutes: AppModule {
                 try KeysetCursor.decode(String(text))
             }
             let (shown, hasMore) = try await pool.withConnection { connection in
-                try invoicePage(connection, userID: principal.userID, limit: limit, after: cursor)
+                try await invoicePage(connection, userID: principal.userID, limit: limit, after: cursor)
             }
             let next = hasMore ? shown.last.map { KeysetCursor.encode(createdAt: $0.createdAt, id: $0.id) } : nil
             return MiniAppDTO.Invoices(invoices: shown.map(MiniAppDTO.InvoiceBody.init), nextCursor: next)
@@ -95,11 +95,11 @@ enum MiniAppRoutes: AppModule {
     }
 
     /// The subscription body of one entitlement, with whether it renews.
-    static func subscriptionBody(_ connection: PGConnection, _ entitlement: Entitlement) throws -> MiniAppDTO.Subscription {
+    static func subscriptionBody(_ connection: PGConnection, _ entitlement: Entitlement) async throws -> MiniAppDTO.Subscription {
         MiniAppDTO.Subscription(
             plan: entitlement.plan, status: entitlement.effectiveStatus().rawValue,
             expiresAt: APIFormat.timestamp(entitlement.expiresAt) as String, provider: entitlement.source.rawValue,
-            renews: try RenewingSubscriptions.renews(
+            renews: try await RenewingSubscriptions.renews(
                 connection, userID: entitlement.userID, plan: entitlement.plan, source: entitlement.source))
     }
 
@@ -117,9 +117,9 @@ enum MiniAppRoutes: AppModule {
                 context.logger.info(
                     "subscription renewal changed", metadata: ["plan": "\(plan)", "renews": "\(renews)"])
                 return try await pool.withConnection { connection in
-                    guard let entitlement = try EntitlementStore.find(connection, userID: principal.userID, plan: plan)
+                    guard let entitlement = try await EntitlementStore.find(connection, userID: principal.userID, plan: plan)
                     else { return MiniAppDTO.Subscription() }
-                    return try subscriptionBody(connection, entitlement)
+                    return try await subscriptionBody(connection, entitlement)
                 }
             }
         }
@@ -129,15 +129,15 @@ enum MiniAppRoutes: AppModule {
     /// more" probe cannot work for `limit=100`: there a second one-row query after the page's last row decides.
     static func invoicePage(
         _ connection: PGConnection, userID: Int64, limit: Int, after cursor: (createdAt: Date, id: Int64)?
-    ) throws -> (invoices: [Invoice], hasMore: Bool) {
+    ) async throws -> (invoices: [Invoice], hasMore: Bool) {
         let maximum = 100
         if limit < maximum {
-            let page = try InvoiceStore.page(connection, userID: userID, limit: limit + 1, after: cursor)
+            let page = try await InvoiceStore.page(connection, userID: userID, limit: limit + 1, after: cursor)
             return (Array(page.prefix(limit)), page.count > limit)
         }
-        let page = try InvoiceStore.page(connection, userID: userID, limit: maximum, after: cursor)
+        let page = try await InvoiceStore.page(connection, userID: userID, limit: maximum, after: cursor)
         guard page.count == maximum, let last = page.last else { return (page, false) }
-        let more = try InvoiceStore.page(connection, userID: userID, limit: 1, after: (last.createdAt, last.id))
+        let more = try await InvoiceStore.page(connection, userID: userID, limit: 1, after: (last.createdAt, last.id))
         return (page, !more.isEmpty)
     }
 

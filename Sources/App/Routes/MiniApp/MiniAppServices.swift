@@ -65,17 +65,19 @@ extension MiniAppServices {
 
 /// `miniapp_checkout_start_total{plan}`, `billing_checkout_started_total{plan}`, `miniapp_portal_open_total`.
 struct MiniAppMetrics: Sendable {
-    let factory: any MetricsFactory
     let portal: CoreMetrics.Counter
+    let miniAppCheckouts: CounterFamily
+    let billingCheckouts: CounterFamily
 
     init(factory: any MetricsFactory) {
-        self.factory = factory
         portal = CoreMetrics.Counter(label: "miniapp_portal_open_total", factory: factory)
+        miniAppCheckouts = CounterFamily(label: "miniapp_checkout_start_total", dimension: "plan", factory: factory)
+        billingCheckouts = CounterFamily(label: "billing_checkout_started_total", dimension: "plan", factory: factory)
     }
 
     func checkoutStarted(plan: String) {
-        CoreMetrics.Counter(label: "miniapp_checkout_start_total", dimensions: [("plan", plan)], factory: factory).increment()
-        CoreMetrics.Counter(label: "billing_checkout_started_total", dimensions: [("plan", plan)], factory: factory).increment()
+        miniAppCheckouts.counter(plan).increment()
+        billingCheckouts.counter(plan).increment()
     }
 
     func portalOpened() { portal.increment() }

@@ -55,7 +55,7 @@ enum StripeWebhookRoutes: AppModule {
         @Sendable func keepRaw(_ body: Data, eventID: String?, type: String, error: String) async throws {
             do {
                 try await pool.withConnection { connection in
-                    try PaymentLedger.recordRaw(
+                    try await PaymentLedger.recordRaw(
                         connection, provider: .stripe, eventID: eventID, eventType: type, body: body, error: error)
                 }
             } catch {

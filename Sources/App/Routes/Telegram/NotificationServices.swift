@@ -19,7 +19,7 @@ enum NotificationServices {
         if let stripe = StripeClientFactory.make(config: config, dependencies: dependencies) {
             portalLink = { @Sendable (userID: Int64) async throws -> String? in
                 let customer = try await pool.withConnection { connection in
-                    try StripeCustomerStore.customerID(connection, userID: userID)
+                    try await StripeCustomerStore.customerID(connection, userID: userID)
                 }
                 guard let customer else { return nil }
                 return try await stripe.createBillingPortalSession(customer: customer).url

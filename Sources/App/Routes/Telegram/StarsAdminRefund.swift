@@ -33,7 +33,7 @@ struct StarsAdminRefund: Sendable {
     /// - Throws: `StarsAdminRefundError` for the answers that are not a refund; database errors as they are.
     func refund(chargeID: String, requestedBy: String, logger: Logger) async throws -> Outcome {
         let claim = try await pool.transaction { tx in
-            try StarsRefundIntents.claim(tx, chargeID: chargeID, requestedBy: requestedBy)
+            try await StarsRefundIntents.claim(tx, chargeID: chargeID, requestedBy: requestedBy)
         }
         switch claim {
         case .unknownCharge:
@@ -41,7 +41,7 @@ struct StarsAdminRefund: Sendable {
         case .inProgress:
             throw StarsAdminRefundError.inProgress
         case .alreadyRefunded:
-            let current = try await pool.withConnection { try Self.current($0, chargeID: chargeID) }
+            let current = try await pool.withConnection { try await Self.current($0, chargeID: chargeID) }
             var outcome = Outcome(already: true, entitlementStatus: current.status, userID: current.userID)
             outcome.renewalCanceled = await cancelRenewal(chargeID: chargeID, logger: logger)
             return outcome
@@ -80,8 +80,8 @@ struct StarsAdminRefund: Sendable {
         let raw = Self.rawJSON(chargeID: chargeID, requestedBy: requestedBy)
         do {
             let (outcome, current) = try await pool.transaction { tx in
-                let outcome = try StarsLedger.applyRefund(tx, chargeID: chargeID, actor: .admin, rawJSON: raw)
-                return (outcome, try Self.current(tx, chargeID: chargeID))
+                let outcome = try await StarsLedger.applyRefund(tx, chargeID: chargeID, actor: .admin, rawJSON: raw)
+                return (outcome, try await Self.current(tx, chargeID: chargeID))
             }
             return Outcome(already: outcome == .duplicate, entitlementStatus: current.status, userID: userID)
         } catch {
@@ -99,7 +99,7 @@ struct StarsAdminRefund: Sendable {
     private func release(chargeID: String, error: String, logger: Logger) async {
         let pool = self.pool
         let released = await Task {
-            try await pool.transaction { tx in try StarsRefundIntents.markFailed(tx, chargeID: chargeID, error: error) }
+            try await pool.transaction { tx in try await StarsRefundIntents.markFailed(tx, chargeID: chargeID, error: error) }
         }.result
         if case .failure(let failure) = released {
             logger.error(
@@ -108,11 +108,11 @@ struct StarsAdminRefund: Sendable {
     }
 
     /// The buyer and the entitlement status of the plan the charge paid for.
-    static func current(_ connection: PGConnection, chargeID: String) throws -> (userID: Int64?, status: String?) {
-        guard let invoice = try InvoiceStore.find(connection, provider: .telegramStars, providerInvoiceID: chargeID)
+    static func current(_ connection: PGConnection, chargeID: String) async throws -> (userID: Int64?, status: String?) {
+        guard let invoice = try await InvoiceStore.find(connection, provider: .telegramStars, providerInvoiceID: chargeID)
         else { return (nil, nil) }
         guard let plan = invoice.plan else { return (invoice.userID, nil) }
-        let entitlement = try EntitlementStore.find(connection, userID: invoice.userID, plan: plan)
+        let entitlement = try await EntitlementStore.find(connection, userID: invoice.userID, plan: plan)
         return (invoice.userID, entitlement?.status.rawValue)
     }
 

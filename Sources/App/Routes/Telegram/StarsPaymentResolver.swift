@@ -16,7 +16,7 @@ struct StarsPaymentResolver: Sendable {
         let renewal: StarsSubscription? =
             if payment.isRecurring == true, payment.isFirstRecurring != true {
                 try await pool.withConnection { connection in
-                    try StarsLedger.subscription(
+                    try await StarsLedger.subscription(
                         connection, telegramUserID: from.id, invoicePayload: payment.invoicePayload)
                 }
             } else {

@@ -20,12 +20,12 @@ struct StarsPaymentRetry: Sendable {
     /// - Returns: nil when `id` is not a failed or dead Stars payment.
     func retry(id: Int64) async throws -> Outcome? {
         guard
-            let event = try await pool.withConnection({ try PaymentLedger.find($0, id: id) }),
+            let event = try await pool.withConnection({ try await PaymentLedger.find($0, id: id) }),
             event.provider == .telegramStars, event.eventType == "successful_payment",
             event.status == .failed || event.status == .dead
         else { return nil }
         let stored = try await pool.withConnection { connection in
-            try connection.query("SELECT payload::text AS payload, raw_body FROM payment_events WHERE id = \(id)").first
+            try await connection.query("SELECT payload::text AS payload, raw_body FROM payment_events WHERE id = \(id)").first
                 .map(PaymentLedger.storedBody)
         }
         guard let stored, let update = try? TelegramUpdate.decode(from: Data(stored.utf8)),
@@ -36,8 +36,8 @@ struct StarsPaymentRetry: Sendable {
         }
         do {
             return try await pool.transaction { tx -> Outcome? in
-                guard try PaymentLedger.lockForRetry(tx, id: id) != nil else { return nil }
-                switch try StarsLedger.applyPayment(tx, stars, ledgerRow: id) {
+                guard try await PaymentLedger.lockForRetry(tx, id: id) != nil else { return nil }
+                switch try await StarsLedger.applyPayment(tx, stars, ledgerRow: id) {
                 case .applied: return .applied(changed: true)
                 case .duplicate, .recordedWithoutEffect: return .applied(changed: false)
                 }
@@ -51,7 +51,7 @@ struct StarsPaymentRetry: Sendable {
 
     private func fail(_ id: Int64, _ reason: String) async throws -> Outcome {
         try await pool.withConnection { connection in
-            try connection.execute(
+            try await connection.execute(
                 """
                 UPDATE payment_events SET attempts = attempts + 1, last_error = \(reason)
                 WHERE id = \(id) AND status IN ('failed', 'dead')

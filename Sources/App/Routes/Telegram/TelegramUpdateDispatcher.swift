@@ -62,8 +62,8 @@ struct TelegramUpdateDispatcher: Sendable {
         let amount = Int64(query.totalAmount)
         let updateID = update.updateID
         let (claimed, decision) = try await pool.transaction { tx in
-            let claimed = try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "pre_checkout_query")
-            return (claimed, try PreCheckoutRules.decide(tx, plan: plan, currency: currency, totalAmount: amount))
+            let claimed = try await TelegramUpdateLog.claim(tx, updateID: updateID, kind: "pre_checkout_query")
+            return (claimed, try await PreCheckoutRules.decide(tx, plan: plan, currency: currency, totalAmount: amount))
         }
         webhookMetrics.record(claimed ? .processed : .duplicate)
         // Answer even a redelivered query: the answer has no effect of its own and Telegram is still waiting.
@@ -94,10 +94,10 @@ struct TelegramUpdateDispatcher: Sendable {
         let updateID = update.updateID
         do {
             let outcome = try await pool.transaction { tx -> StarsLedgerOutcome in
-                guard try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "successful_payment") else {
+                guard try await TelegramUpdateLog.claim(tx, updateID: updateID, kind: "successful_payment") else {
                     return .duplicate
                 }
-                return try StarsLedger.applyPayment(tx, stars)
+                return try await StarsLedger.applyPayment(tx, stars)
             }
             switch outcome {
             case .applied(let state):
@@ -130,10 +130,10 @@ struct TelegramUpdateDispatcher: Sendable {
         let chargeID = refund.telegramPaymentChargeID
         let updateID = update.updateID
         let (claimed, outcome) = try await pool.transaction { tx -> (Bool, StarsLedgerOutcome) in
-            guard try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "refunded_payment") else {
+            guard try await TelegramUpdateLog.claim(tx, updateID: updateID, kind: "refunded_payment") else {
                 return (false, .duplicate)
             }
-            return (true, try StarsLedger.applyRefund(tx, chargeID: chargeID, actor: .telegramStars, rawJSON: raw))
+            return (true, try await StarsLedger.applyRefund(tx, chargeID: chargeID, actor: .telegramStars, rawJSON: raw))
         }
         switch outcome {
         case .applied:
@@ -164,12 +164,12 @@ struct TelegramUpdateDispatcher: Sendable {
     {
         let updateID = update.updateID
         return try await pool.transaction { tx -> Bool in
-            guard try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "successful_payment") else { return false }
-            if let id = try PaymentLedger.recordFailure(
+            guard try await TelegramUpdateLog.claim(tx, updateID: updateID, kind: "successful_payment") else { return false }
+            if let id = try await PaymentLedger.recordFailure(
                 tx, provider: .telegramStars, eventID: chargeID, eventType: "successful_payment",
                 payload: PGRawJSON(raw), eventCreated: nil, error: error, retryIn: .seconds(3600))
             {
-                try PaymentLedger.setStatus(tx, id: id, status: .dead)
+                try await PaymentLedger.setStatus(tx, id: id, status: .dead)
             }
             return true
         }
@@ -186,9 +186,9 @@ struct TelegramUpdateDispatcher: Sendable {
         let profile = Self.profile(query.from)
         let channel = query.message.map { String($0.chat.id) }
         let recorded = try await pool.transaction { tx -> Bool in
-            guard try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "callback_query") else { return false }
+            guard try await TelegramUpdateLog.claim(tx, updateID: updateID, kind: "callback_query") else { return false }
             guard let cta else { return true }
-            _ = try CTACapture.record(tx, telegramID: query.from.id, profile: profile, cta: cta, channel: channel)
+            _ = try await CTACapture.record(tx, telegramID: query.from.id, profile: profile, cta: cta, channel: channel)
             return true
         }
         if recorded, let cta { marketingMetrics.recordClicks(ctaType: cta.name) }
@@ -210,12 +210,12 @@ struct TelegramUpdateDispatcher: Sendable {
         let profile = Self.profile(from)
         let cta = word == "/start" ? CTAParser.parseStartCommand(text) : nil
         let context = try await pool.transaction { tx -> CommandContext? in
-            guard try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "command") else { return nil }
-            let user = try UserStore.upsert(tx, profile: profile)
-            if let cta { _ = try CTACapture.record(tx, telegramID: from.id, profile: profile, cta: cta, channel: "bot") }
+            guard try await TelegramUpdateLog.claim(tx, updateID: updateID, kind: "command") else { return nil }
+            let user = try await UserStore.upsert(tx, profile: profile)
+            if let cta { _ = try await CTACapture.record(tx, telegramID: from.id, profile: profile, cta: cta, channel: "bot") }
             return CommandContext(
-                userID: user.id, plans: try PlanStore.activePlans(tx),
-                entitlements: try EntitlementStore.active(tx, userID: user.id))
+                userID: user.id, plans: try await PlanStore.activePlans(tx),
+                entitlements: try await EntitlementStore.active(tx, userID: user.id))
         }
         guard let context else {
             webhookMetrics.record(.duplicate)
@@ -269,9 +269,9 @@ struct TelegramUpdateDispatcher: Sendable {
         let updateID = update.updateID
         let profile = Self.profile(query.from)
         let result = try await pool.transaction { tx -> (claimed: Bool, plan: Plan?) in
-            guard try TelegramUpdateLog.claim(tx, updateID: updateID, kind: "callback_query") else { return (false, nil) }
-            _ = try UserStore.upsert(tx, profile: profile)
-            return (true, try PlanStore.plan(tx, code: code))
+            guard try await TelegramUpdateLog.claim(tx, updateID: updateID, kind: "callback_query") else { return (false, nil) }
+            _ = try await UserStore.upsert(tx, profile: profile)
+            return (true, try await PlanStore.plan(tx, code: code))
         }
         guard result.claimed else { return webhookMetrics.record(.duplicate) }
         let plan = result.plan.flatMap { $0.active && $0.starsPrice != nil ? $0 : nil }
@@ -327,7 +327,7 @@ struct TelegramUpdateDispatcher: Sendable {
 
     private func claimOnly(_ update: TelegramUpdate, kind: String) async throws {
         let updateID = update.updateID
-        let claimed = try await pool.transaction { try TelegramUpdateLog.claim($0, updateID: updateID, kind: kind) }
+        let claimed = try await pool.transaction { try await TelegramUpdateLog.claim($0, updateID: updateID, kind: kind) }
         webhookMetrics.record(claimed ? .ignored : .duplicate)
     }
 

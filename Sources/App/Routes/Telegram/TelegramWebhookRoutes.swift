@@ -32,7 +32,7 @@ enum TelegramWebhookRoutes: AppModule {
             let updateID = RawWebhookBody.integer("update_id", in: body).map { "update:\($0)" }
             do {
                 try await pool.withConnection { connection in
-                    try PaymentLedger.recordRaw(
+                    try await PaymentLedger.recordRaw(
                         connection, provider: .telegramStars, eventID: updateID, eventType: "undecodable_update",
                         body: body, error: error)
                 }

@@ -13,8 +13,8 @@ public enum StripeEventHandler {
     public static func apply(
         _ tx: PGConnection, _ event: StripeEvent, eventRow: Int64, options: StripeHandlingOptions = .init(),
         extraRefs: [String] = []
-    ) throws -> StripeEffect {
-        try apply(tx, event, object: StripeEventObject(event), eventRow: eventRow, options: options, extraRefs: extraRefs)
+    ) async throws -> StripeEffect {
+        try await apply(tx, event, object: StripeEventObject(event), eventRow: eventRow, options: options, extraRefs: extraRefs)
     }
 
     /// Applies an event whose typed object was decoded beforehand (outside the transaction).
@@ -23,21 +23,21 @@ public enum StripeEventHandler {
     static func apply(
         _ tx: PGConnection, _ event: StripeEvent, object: StripeEventObject, eventRow: Int64,
         options: StripeHandlingOptions, extraRefs: [String]
-    ) throws -> StripeEffect {
+    ) async throws -> StripeEffect {
         let context = Context(event: event, eventRow: eventRow, options: options)
         switch object {
         case .checkoutSession(let session):
-            return try StripeCheckoutHandling.completed(tx, context, session)
+            return try await StripeCheckoutHandling.completed(tx, context, session)
         case .invoice(let invoice) where event.type == .invoicePaymentFailed:
-            return try StripeInvoiceHandling.failed(tx, context, invoice)
+            return try await StripeInvoiceHandling.failed(tx, context, invoice)
         case .invoice(let invoice):
-            return try StripeInvoiceHandling.paid(tx, context, invoice)
+            return try await StripeInvoiceHandling.paid(tx, context, invoice)
         case .subscription(let subscription):
-            return try StripeSubscriptionSync.apply(tx, context, subscription)
+            return try await StripeSubscriptionSync.apply(tx, context, subscription)
         case .charge(let charge):
-            return try StripeReversalHandling.refunded(tx, context, charge, extraRefs: extraRefs)
+            return try await StripeReversalHandling.refunded(tx, context, charge, extraRefs: extraRefs)
         case .dispute(let dispute):
-            return try StripeReversalHandling.disputed(tx, context, dispute, extraRefs: extraRefs)
+            return try await StripeReversalHandling.disputed(tx, context, dispute, extraRefs: extraRefs)
         case .none:
             return .none
         }
@@ -60,20 +60,20 @@ public enum StripeEventHandler {
     ///   and run their writes in `reportingUnknownUser`: the foreign keys of what they write check it.
     static func user(
         _ tx: PGConnection, metadataUser: Int64?, customer: String?, object: String, verify: Bool = true
-    ) throws -> Int64 {
+    ) async throws -> Int64 {
         if let id = metadataUser {
-            if verify, try UserStore.find(tx, id: id) == nil { throw StripeProcessingError.unknownUser(id) }
+            if verify, try await UserStore.find(tx, id: id) == nil { throw StripeProcessingError.unknownUser(id) }
             return id
         }
-        if let customer, let id = try StripeCustomerStore.userID(tx, customerID: customer) { return id }
+        if let customer, let id = try await StripeCustomerStore.userID(tx, customerID: customer) { return id }
         throw StripeProcessingError.noUser(object: object)
     }
 
     /// Runs writes that reference `userID`, turning a violation of a `…_user_id_fkey` foreign key (the user does not
     /// exist) into `StripeProcessingError.unknownUser`, as the SELECT that `user(verify: true)` runs would have.
-    static func reportingUnknownUser<T>(_ userID: Int64, _ body: () throws -> T) throws -> T {
+    static func reportingUnknownUser<T>(_ userID: Int64, _ body: () async throws -> T) async throws -> T {
         do {
-            return try body()
+            return try await body()
         } catch let error as PGError
             where error.sqlState == .foreignKeyViolation && error.constraint?.hasSuffix("_user_id_fkey") == true
         {
@@ -83,11 +83,11 @@ public enum StripeEventHandler {
 
     /// The plan is the price: the plan whose `stripe_price_id` is on the object; metadata is only a fallback (a
     /// portal plan switch changes the price, never our checkout metadata).
-    static func plan(_ tx: PGConnection, code: String?, priceIDs: [String], object: String) throws -> Plan {
+    static func plan(_ tx: PGConnection, code: String?, priceIDs: [String], object: String) async throws -> Plan {
         for price in priceIDs {
-            if let plan = try PlanStore.plan(tx, stripePriceID: price) { return plan }
+            if let plan = try await PlanStore.plan(tx, stripePriceID: price) { return plan }
         }
-        if let code, let plan = try PlanStore.plan(tx, code: code) { return plan }
+        if let code, let plan = try await PlanStore.plan(tx, code: code) { return plan }
         throw StripeProcessingError.unknownPlan(object: object)
     }
 

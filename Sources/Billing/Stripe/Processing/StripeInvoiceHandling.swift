@@ -4,47 +4,47 @@ import PGClient
 /// `invoice.paid` / `invoice.payment_succeeded` (one grant per invoice, whichever event arrives first) and
 /// `invoice.payment_failed` (a past-due grace grant while Stripe retries).
 enum StripeInvoiceHandling {
-    static func paid(_ tx: PGConnection, _ context: StripeEventHandler.Context, _ invoice: StripeInvoice) throws
+    static func paid(_ tx: PGConnection, _ context: StripeEventHandler.Context, _ invoice: StripeInvoice) async throws
         -> StripeEffect
     {
-        let (userID, plan) = try owner(tx, invoice)
+        let (userID, plan) = try await owner(tx, invoice)
         guard let periodEnd = invoice.linePeriodEnd ?? invoice.periodEnd else {
             throw StripeProcessingError.missingPeriodEnd(invoice: invoice.id)
         }
         let periodStart = min(invoice.linePeriodStart ?? invoice.periodStart ?? periodEnd, periodEnd)
         let refs = invoice.paymentRefs
-        try GrantStore.lockPayments(tx, refs: refs)
+        try await GrantStore.lockPayments(tx, refs: refs)
         // The foreign keys of the invoice (when new) and of the grant stand in for a SELECT of the user.
-        return try StripeEventHandler.reportingUnknownUser(userID) {
-            try InvoiceStore.upsert(tx, StripeInvoiceRecord.make(invoice, userID: userID, plan: plan.code, status: .paid))
+        return try await StripeEventHandler.reportingUnknownUser(userID) {
+            try await InvoiceStore.record(tx, StripeInvoiceRecord.make(invoice, userID: userID, plan: plan.code, status: .paid))
             let grant = NewGrant(
                 userID: userID, plan: plan.code, source: .stripe, paymentKey: "stripe:invoice:" + invoice.id,
                 kind: .period(start: StripeEventHandler.date(periodStart), end: StripeEventHandler.date(periodEnd)),
                 purchasedAt: StripeEventHandler.date(invoice.created ?? periodStart),
                 subscriptionRef: invoice.subscription, refs: refs)
             // nil: the other event type (or a retry) already granted this invoice.
-            guard let applied = try GrantStore.apply(tx, grant, cause: context.cause) else { return .none }
+            guard let applied = try await GrantStore.apply(tx, grant, cause: context.cause) else { return .none }
             if applied.grant.state == .refunded {
-                try GrantStore.markInvoiceRefunded(tx, paymentKey: grant.paymentKey)
+                try await GrantStore.markInvoiceRefunded(tx, paymentKey: grant.paymentKey)
             } else if invoice.amountPaid > 0 {
                 // Keyed by the invoice: `invoice.paid` and `invoice.payment_succeeded` report it once between them.
                 let notice = SubscriberMessages.paymentReceived(
                     plan: plan.name, amount: NoticeAmount(minorUnits: invoice.amountPaid, currency: invoice.currency),
                     until: applied.entitlement.expiresAt, renewal: invoice.billingReason == "subscription_cycle")
-                try NotificationOutbox.enqueue(tx, eventKey: "stripe:invoice:" + invoice.id, notice: notice, userID: userID)
+                try await NotificationOutbox.enqueueLater(tx, eventKey: "stripe:invoice:" + invoice.id, notice: notice, userID: userID)
             }
             return StripeEffect(
                 changed: true, paid: PaidAmount(amount: invoice.amountPaid, currency: invoice.currency.uppercased()))
         }
     }
 
-    static func failed(_ tx: PGConnection, _ context: StripeEventHandler.Context, _ invoice: StripeInvoice) throws
+    static func failed(_ tx: PGConnection, _ context: StripeEventHandler.Context, _ invoice: StripeInvoice) async throws
         -> StripeEffect
     {
-        let (userID, plan) = try owner(tx, invoice)
+        let (userID, plan) = try await owner(tx, invoice)
         // The foreign keys of the invoice (when new) and of the notification stand in for a SELECT of the user.
-        return try StripeEventHandler.reportingUnknownUser(userID) {
-            try InvoiceStore.upsert(tx, StripeInvoiceRecord.make(invoice, userID: userID, plan: plan.code, status: .pastDue))
+        return try await StripeEventHandler.reportingUnknownUser(userID) {
+            try await InvoiceStore.record(tx, StripeInvoiceRecord.make(invoice, userID: userID, plan: plan.code, status: .pastDue))
             // A failed renewal keeps access for the grace period from where the paid period ended (the failed
             // invoice's period start). A subscription's first invoice never paid anything: no grace for it.
             var graceUntil: Date?
@@ -56,24 +56,24 @@ enum StripeInvoiceHandling {
                     userID: userID, plan: plan.code, source: .stripe, paymentKey: "stripe:grace:" + invoice.id,
                     kind: .period(start: begins, end: begins.addingTimeInterval(context.options.pastDueGrace.inSeconds)),
                     grace: true, purchasedAt: begins, subscriptionRef: subscription)
-                graceUntil = try GrantStore.grant(tx, grace, cause: context.cause)?.expiresAt
+                graceUntil = try await GrantStore.grant(tx, grace, cause: context.cause)?.expiresAt
             }
             // One message per failed attempt (each is an event of its own); the button opens the billing portal.
             let notice = SubscriberMessages.paymentFailed(
                 plan: plan.name,
                 amount: NoticeAmount(minorUnits: invoice.amountDue ?? invoice.amountPaid, currency: invoice.currency),
                 graceUntil: graceUntil)
-            try NotificationOutbox.enqueue(tx, eventKey: "stripe:" + context.event.id, notice: notice, userID: userID)
+            try await NotificationOutbox.enqueue(tx, eventKey: "stripe:" + context.event.id, notice: notice, userID: userID)
             return StripeEffect(changed: true)
         }
     }
 
     /// The invoice's user (metadata, else the customer link; not looked up: the writes' foreign keys check it) and its
     /// plan (the price, metadata only as a fallback).
-    private static func owner(_ tx: PGConnection, _ invoice: StripeInvoice) throws -> (userID: Int64, plan: Plan) {
+    private static func owner(_ tx: PGConnection, _ invoice: StripeInvoice) async throws -> (userID: Int64, plan: Plan) {
         let object = "invoice \(invoice.id)"
-        let userID = try StripeEventHandler.user(
+        let userID = try await StripeEventHandler.user(
             tx, metadataUser: invoice.userID, customer: invoice.customer, object: object, verify: false)
-        return (userID, try StripeEventHandler.plan(tx, code: invoice.plan, priceIDs: invoice.priceIDs, object: object))
+        return (userID, try await StripeEventHandler.plan(tx, code: invoice.plan, priceIDs: invoice.priceIDs, object: object))
     }
 }

@@ -6,16 +6,16 @@ import PGClient
 enum StripeReversalHandling {
     static func refunded(
         _ tx: PGConnection, _ context: StripeEventHandler.Context, _ charge: StripeCharge, extraRefs: [String]
-    ) throws -> StripeEffect {
+    ) async throws -> StripeEffect {
         guard charge.isFullyRefunded else { return .none }
         let refs = unique(
             [GrantRef.charge(charge.id)]
                 + [charge.paymentIntent.map(GrantRef.paymentIntent), charge.invoice.map(GrantRef.invoice)].compactMap { $0 }
                 + extraRefs)
-        try GrantStore.lockPayments(tx, refs: refs)
+        try await GrantStore.lockPayments(tx, refs: refs)
         // Ends the grants (and marks their invoices refunded); a payment arriving later finds the tombstones.
-        let ended = try GrantStore.refund(tx, refs: refs, cause: context.cause)
-        try SubscriberNotices.refunded(
+        let ended = try await GrantStore.refund(tx, refs: refs, cause: context.cause)
+        try await SubscriberNotices.refunded(
             tx, ended, key: "stripe:refund:" + charge.id,
             amount: NoticeAmount(minorUnits: charge.amountRefunded, currency: charge.currency), on: context.event.createdAt)
         // Even with no grant to end yet, the tombstone changed something: the payment, when it comes, grants nothing.
@@ -24,15 +24,15 @@ enum StripeReversalHandling {
 
     static func disputed(
         _ tx: PGConnection, _ context: StripeEventHandler.Context, _ dispute: StripeDispute, extraRefs: [String]
-    ) throws -> StripeEffect {
+    ) async throws -> StripeEffect {
         let outcome: GrantStore.DisputeOutcome =
             switch context.event.type {
             case .chargeDisputeClosed: dispute.status == "won" ? .won : .lost
             default: .open
             }
         let refs = unique(dispute.paymentRefs + extraRefs)
-        try GrantStore.lockPayments(tx, refs: refs)
-        try GrantStore.dispute(tx, disputeID: dispute.id, refs: refs, outcome: outcome, cause: context.cause)
+        try await GrantStore.lockPayments(tx, refs: refs)
+        try await GrantStore.dispute(tx, disputeID: dispute.id, refs: refs, outcome: outcome, cause: context.cause)
         return StripeEffect(changed: true)
     }
 

@@ -10,20 +10,20 @@ import PGClient
 /// - a move to another price (a plan switch in the portal) cuts the old plan's grants of the subscription at the
 ///   change and gives the new plan the rest of the current period.
 enum StripeSubscriptionSync {
-    static func apply(_ tx: PGConnection, _ context: StripeEventHandler.Context, _ subscription: StripeSubscription) throws
+    static func apply(_ tx: PGConnection, _ context: StripeEventHandler.Context, _ subscription: StripeSubscription) async throws
         -> StripeEffect
     {
         let event = context.event
         let object = "subscription \(subscription.id)"
-        let userID = try StripeEventHandler.user(
+        let userID = try await StripeEventHandler.user(
             tx, metadataUser: subscription.userID, customer: subscription.customer, object: object)
-        let plan = try StripeEventHandler.plan(tx, code: subscription.plan, priceIDs: subscription.priceIDs, object: object)
+        let plan = try await StripeEventHandler.plan(tx, code: subscription.plan, priceIDs: subscription.priceIDs, object: object)
         let ended = event.type == .customerSubscriptionDeleted || isEnded(subscription.status.rawValue)
         let status = event.type == .customerSubscriptionDeleted ? "canceled" : subscription.status.rawValue
         let periodEnd = (subscription.currentPeriodEnd ?? subscription.items.compactMap(\.currentPeriodEnd).max())
             .map(StripeEventHandler.date)
         // Lock (creating if new) and read the watermark and the plan it was on.
-        let current = try tx.query(
+        let current = try await tx.query(
             """
             INSERT INTO stripe_subscriptions AS s (subscription_id, user_id, customer_id, plan, status,
                 current_period_end, cancel_at_period_end, last_event_created)
@@ -42,21 +42,21 @@ enum StripeSubscriptionSync {
         var changed = false
         if event.type == .customerSubscriptionTrialWillEnd, let trialEnd = subscription.trialEnd, !ended {
             let ends = StripeEventHandler.date(trialEnd)
-            try NotificationOutbox.enqueue(
+            try await NotificationOutbox.enqueue(
                 tx, eventKey: "stripe:trial:\(subscription.id):\(trialEnd)",
                 notice: SubscriberMessages.trialEnding(plan: plan.name, on: ends), userID: userID)
         }
         if ended {
             // The end is a fact about the subscription, not a state an older event could overwrite.
             let endedAt = (subscription.endedAt ?? subscription.canceledAt).map(StripeEventHandler.date) ?? event.createdAt
-            try tx.execute(
+            try await tx.execute(
                 """
                 UPDATE stripe_subscriptions SET ended_at = least(coalesce(ended_at, \(endedAt)), \(endedAt))
                 WHERE subscription_id = \(subscription.id)
                 """)
-            let cut = try GrantStore.cutSubscription(
+            let cut = try await GrantStore.cutSubscription(
                 tx, subscriptionRef: subscription.id, at: endedAt, cause: context.cause)
-            try SubscriberNotices.accessEndedIfOver(tx, cut)
+            try await SubscriberNotices.accessEndedIfOver(tx, cut)
             changed = true
         }
         guard event.createdAt >= watermark else { return StripeEffect(changed: changed) }
@@ -66,14 +66,14 @@ enum StripeSubscriptionSync {
             return StripeEffect(changed: changed)
         }
         if subscription.cancelAtPeriodEnd, !wasCancelling, !ended {
-            try NotificationOutbox.enqueue(
+            try await NotificationOutbox.enqueue(
                 tx,
                 eventKey: SubscriberNotices.cancellationKey(
                     provider: "stripe", subscriptionID: subscription.id, periodEnd: periodEnd),
                 notice: SubscriberMessages.subscriptionCancelled(plan: plan.name, accessUntil: periodEnd), userID: userID)
         }
         let movedPlan = !inserted && currentPlan != nil && currentPlan != plan.code && !ended
-        try tx.execute(
+        try await tx.execute(
             """
             UPDATE stripe_subscriptions SET status = \(status), plan = \(plan.code), current_period_end = \(periodEnd),
                 cancel_at_period_end = \(subscription.cancelAtPeriodEnd), last_event_created = \(event.createdAt),
@@ -83,14 +83,14 @@ enum StripeSubscriptionSync {
             WHERE subscription_id = \(subscription.id)
             """)
         if movedPlan, let periodEnd, periodEnd > event.createdAt {
-            try GrantStore.cutSubscription(
+            try await GrantStore.cutSubscription(
                 tx, subscriptionRef: subscription.id, at: event.createdAt, exceptPlan: plan.code, cause: context.cause)
             let rest = NewGrant(
                 userID: userID, plan: plan.code, source: .stripe,
                 paymentKey: "stripe:plan-change:\(subscription.id):\(Int64(event.createdAt.timeIntervalSince1970))",
                 kind: .period(start: event.createdAt, end: periodEnd), purchasedAt: event.createdAt,
                 subscriptionRef: subscription.id)
-            try GrantStore.grant(tx, rest, cause: context.cause)
+            try await GrantStore.grant(tx, rest, cause: context.cause)
         }
         return StripeEffect(changed: true)
     }

@@ -19,6 +19,7 @@ public struct StripeWebhookProcessor: Sendable {
     public let maxAttempts: Int
     let paymentsSuccess: Counter
     let paymentsFailed: Counter
+    let paymentValue: CounterFamily
 
     let metricsFactory: (any MetricsFactory)?
     /// Settings of the handlers (past-due grace).
@@ -39,6 +40,7 @@ public struct StripeWebhookProcessor: Sendable {
         self.metricsFactory = metricsFactory
         self.options = options
         self.invoiceLookup = invoiceLookup
+        self.paymentValue = CounterFamily(label: "billing_payment_value_total", dimension: "currency", factory: metricsFactory)
         if let metricsFactory {
             paymentsSuccess = Counter(label: "billing_payments_total", dimensions: [("status", "success")], factory: metricsFactory)
             paymentsFailed = Counter(label: "billing_payments_total", dimensions: [("status", "failed")], factory: metricsFactory)
@@ -64,18 +66,22 @@ public struct StripeWebhookProcessor: Sendable {
             let options = self.options
             let (outcome, effect) = try await pool.transaction { tx -> (Outcome, StripeEffect) in
                 guard
-                    let row = try PaymentLedger.claim(
+                    let row = try await PaymentLedger.claim(
                         tx, provider: .stripe, eventID: event.id, eventType: event.type.rawValue, payload: payload,
                         eventCreated: event.createdAt)
-                else { return (.duplicate, .none) }
+                else {
+                    // Nothing written: end the transaction without waiting for the answer (one round trip in all).
+                    tx.rollbackWithoutWaiting()
+                    return (.duplicate, .none)
+                }
                 guard event.type.isHandled else {
-                    try PaymentLedger.setStatus(tx, id: row, status: .ignored)
+                    try await PaymentLedger.setStatus(tx, id: row, status: .ignored)
                     return (.ignored, .none)
                 }
-                let effect = try StripeEventHandler.apply(
+                let effect = try await StripeEventHandler.apply(
                     tx, event, object: object.get(), eventRow: row, options: options, extraRefs: extraRefs)
                 if effect.changed { return (.processed, effect) }
-                try PaymentLedger.setStatus(tx, id: row, status: .ignored)
+                try await PaymentLedger.setStatus(tx, id: row, status: .ignored)
                 return (.ignored, effect)
             }
             count(event.type, effect)
@@ -86,7 +92,7 @@ public struct StripeWebhookProcessor: Sendable {
         } catch {
             logger.warning("Stripe event failed; stored for retry", metadata: ["error": "\(error)"])
             let recorded = try await pool.withConnection { connection in
-                try PaymentLedger.recordFailure(
+                try await PaymentLedger.recordFailure(
                     connection, provider: .stripe, eventID: event.id, eventType: event.type.rawValue, payload: payload,
                     eventCreated: event.createdAt, error: "\(error)", retryIn: retryBase)
             }
@@ -102,28 +108,32 @@ public struct StripeWebhookProcessor: Sendable {
         let options = self.options
         let (lookedUp, extraRefs) = try await refsBeforeRetry(id: id)
         let attempt = try await pool.transaction { tx -> (LockedPaymentEvent, Result<StripeEffect, any Error>)? in
-            let locked = try id.map { try PaymentLedger.lockForRetry(tx, id: $0) }
-                ?? PaymentLedger.lockNextDue(tx, provider: .stripe)
+            let locked: LockedPaymentEvent? =
+                if let id {
+                    try await PaymentLedger.lockForRetry(tx, id: id)
+                } else {
+                    try await PaymentLedger.lockNextDue(tx, provider: .stripe)
+                }
             guard let locked, locked.provider == .stripe else { return nil }
             do {
                 let event = try StripeEvent(decoding: Data(locked.payload.utf8))
-                try tx.unsafeExecute("SAVEPOINT reprocess")
+                try await tx.unsafeExecute("SAVEPOINT reprocess")
                 do {
-                    let effect = try StripeEventHandler.apply(
+                    let effect = try await StripeEventHandler.apply(
                         tx, event, eventRow: locked.id, options: options,
                         extraRefs: locked.id == lookedUp ? extraRefs : [])
-                    try PaymentLedger.markReprocessed(tx, id: locked.id, changed: effect.changed)
+                    try await PaymentLedger.markReprocessed(tx, id: locked.id, changed: effect.changed)
                     return (locked, .success(effect))
                 } catch let error as PGError where !Self.isHandlerFailure(error) {
                     throw error
                 } catch {
-                    try tx.unsafeExecute("ROLLBACK TO SAVEPOINT reprocess")
-                    try PaymentLedger.markAttemptFailed(
+                    try await tx.unsafeExecute("ROLLBACK TO SAVEPOINT reprocess")
+                    try await PaymentLedger.markAttemptFailed(
                         tx, id: locked.id, error: "\(error)", base: retryBase, maxAttempts: maxAttempts)
                     return (locked, .failure(error))
                 }
             } catch let error as StripeEventDecodingError {
-                try PaymentLedger.markAttemptFailed(tx, id: locked.id, error: "\(error)", base: retryBase, maxAttempts: 1)
+                try await PaymentLedger.markAttemptFailed(tx, id: locked.id, error: "\(error)", base: retryBase, maxAttempts: 1)
                 return (locked, .failure(error))
             }
         }
@@ -157,7 +167,7 @@ public struct StripeWebhookProcessor: Sendable {
                     ORDER BY next_attempt_at, id LIMIT 1
                     """
                 }
-            guard let row = try connection.query(query).first else { return nil }
+            guard let row = try await connection.query(query).first else { return nil }
             return (try row.decode("id", as: Int64.self), try PaymentLedger.storedBody(row))
         }
         guard let (rowID, payload) = peeked, let event = try? StripeEvent(decoding: Data(payload.utf8)) else {
@@ -172,11 +182,7 @@ public struct StripeWebhookProcessor: Sendable {
     private func count(_ type: StripeEventType, _ effect: StripeEffect) {
         if let paid = effect.paid {
             paymentsSuccess.increment()
-            let dimensions = [("currency", paid.currency)]
-            let value =
-                metricsFactory.map { Counter(label: "billing_payment_value_total", dimensions: dimensions, factory: $0) }
-                ?? Counter(label: "billing_payment_value_total", dimensions: dimensions)
-            value.increment(by: Int(clamping: paid.amount))
+            paymentValue.counter(paid.currency).increment(by: Int(clamping: paid.amount))
         } else if type == .invoicePaymentFailed, effect.changed {
             paymentsFailed.increment()
         }
@@ -194,7 +200,7 @@ public struct StripeWebhookProcessor: Sendable {
         guard let paymentIntent, let invoiceLookup else { return [] }
         let ref = GrantRef.paymentIntent(paymentIntent)
         let known = try await pool.withConnection { connection in
-            try connection.query("SELECT 1 FROM entitlement_grants WHERE refs @> ARRAY[\(ref)]::text[] LIMIT 1").first != nil
+            try await connection.query("SELECT 1 FROM entitlement_grants WHERE refs @> ARRAY[\(ref)]::text[] LIMIT 1").first != nil
         }
         guard !known else { return [] }
         return try await invoiceLookup(paymentIntent).map { [GrantRef.invoice($0)] } ?? []
