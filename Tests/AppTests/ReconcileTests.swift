@@ -331,7 +331,8 @@ struct ReconcileHarness: Sendable {
             let group = ServiceGroup(services: [service], logger: AppTestSupport.quietLogger)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                let deadline = ContinuousClock.now + .seconds(20)
+                // A bound on waiting for the runs, not a speed check: generous for a loaded CI machine.
+                let deadline = ContinuousClock.now + .seconds(90)
                 while try await h.count("SELECT count(*) FROM reconcile_runs WHERE finished_at IS NOT NULL") < 4,
                     ContinuousClock.now < deadline
                 {

@@ -141,7 +141,7 @@ _pg_write_conf() {
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$q'
 port = $port
-max_connections = 400
+max_connections = 1000
 fsync = off
 synchronous_commit = off
 full_page_writes = off

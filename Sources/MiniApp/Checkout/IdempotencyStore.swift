@@ -22,7 +22,8 @@ public enum IdempotencyConflict: Error, Sendable, Equatable {
 public enum IdempotencyStore {
     /// A lock older than this belongs to a request that died; a retry may take the key over.
     public static let lockTimeout: Duration = .seconds(60)
-    /// Keys are kept this long, then purged by `IdempotencyKeyJanitor`.
+    /// Keys are kept at least this long; housekeeping (`HousekeepingStore.purgeIdempotencyKeys`) deletes finished ones
+    /// after a day and abandoned ones after a week, in batches.
     public static let retention: Duration = .seconds(24 * 3600)
 
     /// Claims the key or reports what happened to it. Run in its own short transaction before the provider call.

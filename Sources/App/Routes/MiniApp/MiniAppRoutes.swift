@@ -25,12 +25,6 @@ enum MiniAppRoutes: AppModule {
         addPage(router, MiniAppAssets())
     }
 
-    /// Purges idempotency keys older than 24 h (hourly) while the Mini App API is on.
-    static func services(config: AppConfig, dependencies: AppDependencies) -> [any Service] {
-        guard let services = dependencies.miniApp else { return [] }
-        return [IdempotencyKeyJanitor(pool: services.pool, logger: dependencies.logger)]
-    }
-
     static func addAuth(_ router: AppRouter, _ services: MiniAppServices, trusted: TrustedProxies) {
         router.post("/api/v1/miniapp/auth") { request, context in
             var initData: String?
