@@ -18,7 +18,7 @@ INSERT INTO payment_events (provider, event_id, event_type, status, attempts, pa
 VALUES (:provider, :evt, :event_type, 'processed', 1, :payload, :created, now())
 ON CONFLICT (provider, event_id) DO NOTHING
 RETURNING id \gset ev_
-SELECT code, name, period_days, stripe_price_id, stars_price, recurring, active FROM plans WHERE stripe_price_id = :price;
+SELECT code, name, period_days, stripe_price_id, stars_price, recurring, active, trial_days, allow_promotion_codes, automatic_tax FROM plans WHERE stripe_price_id = :price;
 SELECT count(pg_advisory_xact_lock(h)) FROM (
     SELECT DISTINCT hashtextextended(r, 8008) AS h FROM unnest(ARRAY[E'in\x3a' || (:evt)::text]::text[]) AS r ORDER BY 1) AS locks;
 INSERT INTO invoices AS i (provider, provider_invoice_id, user_id, plan, amount, currency, status,
@@ -35,8 +35,7 @@ ON CONFLICT (provider, provider_invoice_id) DO UPDATE SET
     hosted_url = coalesce(EXCLUDED.hosted_url, i.hosted_url),
     period_start = coalesce(EXCLUDED.period_start, i.period_start),
     period_end = coalesce(EXCLUDED.period_end, i.period_end),
-    updated_at = now()
-RETURNING id, provider, provider_invoice_id, user_id, plan, amount, currency, status, hosted_url, period_start, period_end, created_at;
+    updated_at = now();
 WITH v AS (
     SELECT (SELECT CASE WHEN s.plan IS DISTINCT FROM (:plan)::text AND s.plan_changed_at > (:period_start)::timestamptz
                         THEN least(s.ended_at, s.plan_changed_at) ELSE s.ended_at END
@@ -55,4 +54,9 @@ ON CONFLICT (payment_key) DO NOTHING
 RETURNING id, state \gset gr_
 SELECT status, expires_at, changed FROM entitlement_recompute(:uid, :plan, :provider,
     :reason, :ev_id, :gr_id);
+INSERT INTO notification_outbox (event_key, effect, user_id, message, kind, button)
+VALUES (E'stripe\x3ainvoice\x3a' || (:evt)::text, 'renewal_received', (:uid)::bigint,
+        'Thank you! Your Premium, monthly subscription renewed: payment of 9.99 USD received. Access until 5 Jan 2027.',
+        'renewal_received', 'web_app')
+ON CONFLICT (event_key, effect) DO NOTHING;
 COMMIT;
