@@ -35,6 +35,22 @@ import Testing
         }
     }
 
+    @Test func aStatementWhosePrepareWasSkippedInAFailedBatchIsPreparedAgainLater() async throws {
+        try await PGTest.withPool(size: 1) { _, pool in
+            // The first PREPARE fails (syntax); the second new statement's PREPARE is skipped with the batch.
+            await #expect(throws: PGError.self) {
+                try await pool.withConnection { connection in
+                    _ = try await connection.pipeline(["SELEC 1", "SELECT 42::int8 AS n"])
+                }
+            }
+            // Same connection (pool of one): the skipped statement works, and so does a brand-new one.
+            let skipped = try await PGTest.count(pool, "SELECT 42::int8 AS n")
+            let brandNew = try await PGTest.count(pool, "SELECT 43::int8 AS n")
+            let again = try await PGTest.count(pool, "SELECT 42::int8 AS n")
+            #expect([skipped, brandNew, again] == [42, 43, 42])
+        }
+    }
+
     @Test func aTransactionThatSendsNothingLeavesNoTransactionOpen() async throws {
         try await PGTest.withPool(size: 1) { _, pool in
             let value = try await pool.transaction { _ in 42 }

@@ -87,7 +87,9 @@ extension PGConnection {
         let oids = query.binds.map(\.oid)
         var statement = handle.prepared[query.sql]
         if statement == nil, handle.prepared.count < preparedCacheLimit {
-            let name = "tb\(handle.prepared.count + 1)"
+            // Names are never reused: a statement whose PREPARE failed leaves the cache, not its number.
+            handle.statementsNamed += 1
+            let name = "tb\(handle.statementsNamed)"
             let prepared = oids.withUnsafeBufferPointer { types in
                 PQsendPrepare(pg, name, query.sql, count, types.baseAddress)
             }
@@ -135,11 +137,15 @@ extension PGConnection {
                 let raw = try await nextResult()
                 let checked = state.withLock { (handle: inout Handle) -> Result<PGResult, PGError> in
                     guard let pg = handle.pg else { return .failure(PGError(kind: .connection, message: "connection is closed")) }
+                    let result: Result<PGResult, PGError>
                     if let raw, PQresultStatus(raw) == PGRES_PIPELINE_ABORTED {
                         PQclear(raw)
-                        return .failure(PGError(kind: .usage, message: "statement skipped after an earlier failure"))
+                        result = .failure(PGError(kind: .usage, message: "statement skipped after an earlier failure"))
+                    } else {
+                        result = Result { () throws(PGError) -> PGResult in try PGConnection.check(raw, pg: pg) }
                     }
-                    let result = Result { () throws(PGError) -> PGResult in try PGConnection.check(raw, pg: pg) }
+                    // A PREPARE that failed or never ran (skipped after an earlier failure of its batch) is not on
+                    // the server: the next use prepares it again.
                     if case .failure = result, case .prepare(let sql) = item { handle.prepared[sql] = nil }
                     return result
                 }

@@ -15,6 +15,8 @@ public final class PGConnection: Sendable {
         var socket: Int32 = -1
         /// SQL text → (statement name, parameter type OIDs) of statements prepared on this connection.
         var prepared: [String: PreparedStatement] = [:]
+        /// Statement names handed out so far (`tb1`, `tb2`, …).
+        var statementsNamed = 0
         /// Batches sent whose results nobody waits for (a ROLLBACK sent without waiting); read before the next one.
         var unreadBatches = 0
         var transaction: TransactionState = .none
