@@ -41,6 +41,11 @@ struct ErrorMapper: Sendable {
         case let database as PGError where database.isUnavailable:
             context.logger.error("database unavailable", metadata: ["error": "\(database)"])
             return .serviceUnavailable("the database is unavailable; try again shortly")
+        case let database as PGError where database.isTransactionRetryable:
+            // A deadlock or serialization failure that outlasted the transaction's own retries: the same request
+            // succeeds later (a provider redelivers on 503), so it is not the server's 500.
+            context.logger.error("database conflict outlasted the retries", metadata: ["error": "\(database)"])
+            return .serviceUnavailable("the database was busy with conflicting work; try again shortly")
         case is CancellationError:
             return .serviceUnavailable("the request was cancelled while the server is shutting down")
         default:
