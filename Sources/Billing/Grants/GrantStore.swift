@@ -22,6 +22,13 @@ public enum GrantStore {
     /// recorded for its refs, and a grant of an ended (or re-priced) Stripe subscription is cut where that happened.
     /// - Returns: the new grant's id and the state it starts in, or nil when the payment already had a grant.
     public static func insert(_ tx: PGConnection, _ grant: NewGrant, paymentEventID: Int64?) async throws -> Inserted? {
+        try await tx.query(insertStatement(grant, paymentEventID: paymentEventID)).first.map { row in
+            Inserted(id: try row.decode("id"), state: GrantState(rawValue: try row.decode("state", as: String.self)) ?? .active)
+        }
+    }
+
+    /// The INSERT of `insert`, returning the new grant's id and state (nothing on a conflict).
+    private static func insertStatement(_ grant: NewGrant, paymentEventID: Int64?) -> PGQuery {
         var periodStart: Date?
         var periodEnd: Date?
         var seconds: Int64?
@@ -34,8 +41,7 @@ public enum GrantStore {
         }
         // A live period grant's days lie where its period says (cut short where its subscription ended): stored at
         // once, so the recompute that follows has no row to update in the common case (a paid invoice).
-        return try await tx.query(
-            """
+        return """
             WITH v AS (
                 SELECT (SELECT CASE WHEN s.plan IS DISTINCT FROM \(grant.plan) AND s.plan_changed_at > \(periodStart)
                                     THEN least(s.ended_at, s.plan_changed_at) ELSE s.ended_at END
@@ -53,9 +59,6 @@ public enum GrantStore {
             ON CONFLICT (payment_key) DO NOTHING
             RETURNING id, state
             """
-        ).first.map { row in
-            Inserted(id: try row.decode("id"), state: GrantState(rawValue: try row.decode("state", as: String.self)) ?? .active)
-        }
     }
 
     /// A grant just inserted.
@@ -84,9 +87,7 @@ public enum GrantStore {
                 """
             ).first
         else { throw BillingError.entitlementNotFound }
-        return EntitlementState(
-            status: EntitlementStatus(rawValue: try row.decode("status", as: String.self)) ?? .expired,
-            expiresAt: try row.decode("expires_at"), changed: try row.decode("changed"))
+        return try entitlementState(row)
     }
 
     /// Inserts a grant and recomputes its plan; nil when the payment already had a grant.
@@ -96,11 +97,36 @@ public enum GrantStore {
     }
 
     /// Inserts a grant and recomputes its plan; nil when the payment already had a grant.
+    ///
+    /// With a payment event behind it, the insert and the recompute go out in one round trip: the recompute runs for
+    /// the grant with this payment key that this event made, which is none when the insert met an existing grant.
     @discardableResult
     public static func apply(_ tx: PGConnection, _ grant: NewGrant, cause: ChangeCause) async throws -> Applied? {
-        guard let inserted = try await insert(tx, grant, paymentEventID: cause.paymentEventID) else { return nil }
-        let state = try await recompute(tx, userID: grant.userID, plan: grant.plan, cause: cause, grantID: inserted.id)
-        return Applied(grant: inserted, entitlement: state)
+        guard let eventID = cause.paymentEventID else {
+            guard let inserted = try await insert(tx, grant, paymentEventID: nil) else { return nil }
+            let state = try await recompute(tx, userID: grant.userID, plan: grant.plan, cause: cause, grantID: inserted.id)
+            return Applied(grant: inserted, entitlement: state)
+        }
+        try await tx.executeLater(insertStatement(grant, paymentEventID: eventID))
+        let row = try await tx.query(
+            """
+            SELECT g.id, g.state, r.status, r.expires_at, r.changed
+            FROM entitlement_grants g,
+                 LATERAL entitlement_recompute(g.user_id, g.plan, \(cause.actor.rawValue), \(cause.reason), \(eventID), g.id) AS r
+            WHERE g.payment_key = \(grant.paymentKey) AND g.payment_event_id = \(eventID)
+            """
+        ).first
+        guard let row else { return nil }
+        return Applied(
+            grant: Inserted(id: try row.decode("id"), state: GrantState(rawValue: try row.decode("state", as: String.self)) ?? .active),
+            entitlement: try entitlementState(row))
+    }
+
+    /// What `entitlement_recompute` answered.
+    private static func entitlementState(_ row: PGRow) throws -> EntitlementState {
+        EntitlementState(
+            status: EntitlementStatus(rawValue: try row.decode("status", as: String.self)) ?? .expired,
+            expiresAt: try row.decode("expires_at"), changed: try row.decode("changed"))
     }
 
     /// The `invoices` row of a grant's payment: Stripe invoices by invoice id, one-time payments by payment intent
@@ -117,83 +143,6 @@ public enum GrantStore {
     public static func markInvoiceRefunded(_ tx: PGConnection, paymentKey: String) async throws {
         guard let key = invoiceKey(paymentKey: paymentKey) else { return }
         try await InvoiceStore.advanceStatus(tx, provider: key.provider, providerInvoiceID: key.id, to: .refunded)
-    }
-
-    /// Records a full refund of the payment named by `refs` (a tombstone per ref, so a payment delivered later
-    /// grants nothing) and ends what it bought.
-    /// - Returns: the (user, plan) pairs whose grants it ended, recomputed.
-    @discardableResult
-    public static func refund(_ tx: PGConnection, refs: [String], cause: ChangeCause) async throws -> [Recomputed] {
-        let touched = try await tx.query(
-            """
-            WITH tombstones AS (
-                INSERT INTO payment_refunds (ref, payment_event_id)
-                SELECT r, \(cause.paymentEventID) FROM unnest(\(refs)::text[]) AS r
-                ON CONFLICT (ref) DO NOTHING)
-            UPDATE entitlement_grants SET state = 'refunded', updated_at = now()
-            WHERE refs && \(refs)::text[] AND state <> 'refunded'
-            RETURNING id, user_id, plan, payment_key
-            """
-        ).map(Touched.init)
-        for grant in touched { try await markInvoiceRefunded(tx, paymentKey: grant.paymentKey) }
-        return try await recomputeEach(tx, touched, cause: cause)
-    }
-
-    /// Records a dispute's state (a closed dispute is final: a late `created` does not reopen it) and moves the
-    /// disputed payment's grants accordingly: open suspends them, won restores them, lost ends them.
-    @discardableResult
-    public static func dispute(
-        _ tx: PGConnection, disputeID: String, refs: [String], outcome: DisputeOutcome, cause: ChangeCause
-    ) async throws -> [Recomputed] {
-        try await tx.execute(
-            """
-            INSERT INTO stripe_disputes AS d (dispute_id, refs, status, closed)
-            VALUES (\(disputeID), \(refs)::text[], \(outcome.rawValue), \(outcome != .open))
-            ON CONFLICT (dispute_id) DO UPDATE SET status = EXCLUDED.status, closed = true,
-                refs = ARRAY(SELECT DISTINCT unnest(d.refs || EXCLUDED.refs)), updated_at = now()
-            WHERE NOT d.closed AND EXCLUDED.closed
-            """)
-        let touched = try await tx.query(
-            """
-            UPDATE entitlement_grants SET state = grant_reversal_state(refs), updated_at = now()
-            WHERE refs && \(refs)::text[] AND state IN ('active', 'disputed', 'charged_back')
-              AND state <> grant_reversal_state(refs)
-            RETURNING id, user_id, plan, payment_key
-            """
-        ).map(Touched.init)
-        return try await recomputeEach(tx, touched, cause: cause)
-    }
-
-    /// Ends every grant of the plan (an operator's revoke); later payments grant again.
-    @discardableResult
-    public static func revokeAll(_ tx: PGConnection, userID: Int64, plan: String, cause: ChangeCause) async throws
-        -> EntitlementState?
-    {
-        let touched = try await tx.query(
-            """
-            UPDATE entitlement_grants SET state = 'revoked', updated_at = now()
-            WHERE user_id = \(userID) AND plan = \(plan) AND state IN ('active', 'disputed')
-            RETURNING id
-            """)
-        guard !touched.isEmpty else { return nil }
-        return try await recompute(tx, userID: userID, plan: plan, cause: cause)
-    }
-
-    /// Cuts the grants of a subscription at `at` (it ended, or moved away from their plan), never lengthening
-    /// an earlier cut. `exceptPlan`: grants of this plan are left alone (the subscription's new plan).
-    @discardableResult
-    public static func cutSubscription(
-        _ tx: PGConnection, subscriptionRef: String, at: Date, exceptPlan: String? = nil, cause: ChangeCause
-    ) async throws -> [Recomputed] {
-        let touched = try await tx.query(
-            """
-            UPDATE entitlement_grants SET cut_at = \(at), updated_at = now()
-            WHERE subscription_ref = \(subscriptionRef) AND (cut_at IS NULL OR cut_at > \(at))
-              AND plan IS DISTINCT FROM \(exceptPlan)
-            RETURNING id, user_id, plan, payment_key
-            """
-        ).map(Touched.init)
-        return try await recomputeEach(tx, touched, cause: cause)
     }
 
     /// True when the user holds the plan through a live grant of a subscription of `source` that is still
@@ -213,44 +162,5 @@ public enum GrantStore {
             LIMIT 1
             """
         ).first != nil
-    }
-
-    /// A grant a change touched.
-    public struct Touched: Sendable, Hashable {
-        public var grantID: Int64
-        public var userID: Int64
-        public var plan: String
-        public var paymentKey: String
-
-        init(_ row: PGRow) throws {
-            grantID = try row.decode("id")
-            userID = try row.decode("user_id")
-            plan = try row.decode("plan")
-            paymentKey = try row.decode("payment_key")
-        }
-    }
-
-    /// The outcome of a dispute event.
-    public enum DisputeOutcome: String, Sendable {
-        case open, won, lost
-    }
-
-    /// Recomputes each (user, plan) the grants belong to, once, in a fixed order.
-    private static func recomputeEach(_ tx: PGConnection, _ touched: [Touched], cause: ChangeCause) async throws -> [Recomputed] {
-        var seen: Set<String> = []
-        var results: [Recomputed] = []
-        for grant in touched.sorted(by: { ($0.userID, $0.plan) < ($1.userID, $1.plan) })
-        where seen.insert("\(grant.userID)/\(grant.plan)").inserted {
-            let state = try await recompute(tx, userID: grant.userID, plan: grant.plan, cause: cause, grantID: grant.grantID)
-            results.append(Recomputed(userID: grant.userID, plan: grant.plan, state: state))
-        }
-        return results
-    }
-
-    /// A (user, plan) a change recomputed, and what it reads now.
-    public struct Recomputed: Sendable, Equatable {
-        public var userID: Int64
-        public var plan: String
-        public var state: EntitlementState
     }
 }

@@ -12,15 +12,27 @@ public enum PaymentLedger {
         _ tx: PGConnection, provider: PaymentProvider, eventID: String, eventType: String, payload: PGRawJSON,
         eventCreated: Date? = nil
     ) async throws -> Int64? {
-        try await tx.query(
-            """
+        try await claim(
+            tx, provider: provider, eventID: eventID, eventType: eventType, payload: payload, eventCreated: eventCreated,
+            alongside: nil
+        ).row
+    }
+
+    /// `claim`, with a read the caller needs whatever the claim finds sent in the same round trip (after it).
+    /// - Returns: the claimed row (nil: a duplicate) and the result of `alongside`.
+    public static func claim(
+        _ tx: PGConnection, provider: PaymentProvider, eventID: String, eventType: String, payload: PGRawJSON,
+        eventCreated: Date?, alongside: PGQuery?
+    ) async throws -> (row: Int64?, alongside: PGResult?) {
+        let claim: PGQuery = """
             INSERT INTO payment_events (provider, event_id, event_type, status, attempts, payload, event_created,
                 processed_at)
             VALUES (\(provider.rawValue), \(eventID), \(eventType), 'processed', 1, \(payload), \(eventCreated), now())
             ON CONFLICT (provider, event_id) DO NOTHING
             RETURNING id
             """
-        ).first?.decode("id", as: Int64.self)
+        let results = try await tx.pipeline([claim] + [alongside].compactMap { $0 })
+        return (try results.first?.first?.decode("id", as: Int64.self), results.count > 1 ? results[1] : nil)
     }
 
     /// Keeps an authenticated body that cannot be applied as it is — it does not decode, or jsonb cannot hold it —

@@ -30,6 +30,17 @@ public enum PlanStore {
         ).first.map(decode)
     }
 
+    /// One statement for `StripeEventHandler.plan`'s rule: the plan of the first of `priceIDs` that has one, else the
+    /// plan with `code`. It is built apart from its run so it can go out in the batch of the ledger claim.
+    static func pricedPlanQuery(code: String?, priceIDs: [String]) -> PGQuery {
+        """
+        SELECT \(unsafeRaw: columns) FROM plans
+        WHERE stripe_price_id = ANY(\(priceIDs)::text[]) OR code = \(code)
+        ORDER BY array_position(\(priceIDs)::text[], stripe_price_id) NULLS LAST
+        LIMIT 1
+        """
+    }
+
     static func decode(_ row: PGRow) throws -> Plan {
         Plan(
             code: try row.decode("code"),

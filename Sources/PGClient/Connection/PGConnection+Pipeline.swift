@@ -71,6 +71,7 @@ extension PGConnection {
                 expected.append(.result(index))
             }
             guard PQpipelineSync(pg) == 1 else { throw PGConnection.connectionError(pg, "could not send Sync") }
+            handle.roundTrips += 1
             return (expected, began)
         }
     }

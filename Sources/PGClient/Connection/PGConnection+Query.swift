@@ -51,6 +51,7 @@ extension PGConnection {
             guard let pg = handle.pg else { throw PGError(kind: .connection, message: "connection is closed") }
             guard PQexitPipelineMode(pg) == 1 else { throw PGConnection.connectionError(pg, "could not leave pipeline mode") }
             guard PQsendQuery(pg, sql) == 1 else { throw PGConnection.connectionError(pg, "could not send SQL") }
+            handle.roundTrips += 1
         }
         try await flush()
         let outcome: PGError? = await withTaskCancellationHandler {

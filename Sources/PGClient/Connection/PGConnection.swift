@@ -22,6 +22,8 @@ public final class PGConnection: Sendable {
         var transaction: TransactionState = .none
         /// Statements of the open transaction whose results nobody needs, sent in front of the next batch.
         var deferred: [PGQuery] = []
+        /// Batches whose results a caller waited for: the round trips this connection made.
+        var roundTrips = 0
     }
 
     struct PreparedStatement {
@@ -50,6 +52,10 @@ public final class PGConnection: Sendable {
     }
 
     deinit { close() }
+
+    /// Round trips made so far: batches (pipelined statements up to a Sync, or one simple query) whose results a
+    /// caller waited for. A ROLLBACK sent without waiting does not count. For tests and benchmarks.
+    public var roundTrips: Int { state.withLock { $0.roundTrips } }
 
     /// False once libpq knows the connection is gone; the pool then replaces it.
     public var isHealthy: Bool {

@@ -20,11 +20,12 @@ public enum StripeEventHandler {
     /// Applies an event whose typed object was decoded beforehand (outside the transaction).
     /// - Parameter extraRefs: payment ids found outside the transaction (the invoice of a refunded or disputed
     ///   payment intent, asked of Stripe), added to those the object names.
+    /// - Parameter plan: the result of `object.planLookup`, when it went out with the ledger claim.
     static func apply(
         _ tx: PGConnection, _ event: StripeEvent, object: StripeEventObject, eventRow: Int64,
-        options: StripeHandlingOptions, extraRefs: [String]
+        options: StripeHandlingOptions, extraRefs: [String], plan: PrefetchedPlan? = nil
     ) async throws -> StripeEffect {
-        let context = Context(event: event, eventRow: eventRow, options: options)
+        let context = Context(event: event, eventRow: eventRow, options: options, prefetchedPlan: plan)
         switch object {
         case .checkoutSession(let session):
             return try await StripeCheckoutHandling.completed(tx, context, session)
@@ -48,6 +49,7 @@ public enum StripeEventHandler {
         let event: StripeEvent
         let eventRow: Int64
         let options: StripeHandlingOptions
+        var prefetchedPlan: PrefetchedPlan?
 
         var cause: ChangeCause {
             ChangeCause(actor: .stripe, reason: "\(event.type.rawValue) \(event.id)", paymentEventID: eventRow)
@@ -83,12 +85,23 @@ public enum StripeEventHandler {
 
     /// The plan is the price: the plan whose `stripe_price_id` is on the object; metadata is only a fallback (a
     /// portal plan switch changes the price, never our checkout metadata).
-    static func plan(_ tx: PGConnection, code: String?, priceIDs: [String], object: String) async throws -> Plan {
-        for price in priceIDs {
-            if let plan = try await PlanStore.plan(tx, stripePriceID: price) { return plan }
-        }
-        if let code, let plan = try await PlanStore.plan(tx, code: code) { return plan }
-        throw StripeProcessingError.unknownPlan(object: object)
+    /// - Parameter prefetched: the answer to the same question, already read with the ledger claim.
+    static func plan(
+        _ tx: PGConnection, code: String?, priceIDs: [String], object: String, prefetched: PrefetchedPlan? = nil
+    ) async throws -> Plan {
+        let found =
+            if let prefetched {
+                prefetched.plan
+            } else {
+                try await tx.query(PlanStore.pricedPlanQuery(code: code, priceIDs: priceIDs)).first.map(PlanStore.decode)
+            }
+        guard let found else { throw StripeProcessingError.unknownPlan(object: object) }
+        return found
+    }
+
+    /// The plan an object names, read in the ledger claim's round trip (nil: no plan has its prices or code).
+    struct PrefetchedPlan: Sendable {
+        let plan: Plan?
     }
 
     static func date(_ unix: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(unix)) }

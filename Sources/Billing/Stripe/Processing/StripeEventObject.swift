@@ -1,3 +1,5 @@
+import PGClient
+
 /// The typed `data.object` an event's handler works on, decoded from the event before any database work, so no JSON
 /// is decoded while a pool connection and the claimed ledger row are held.
 enum StripeEventObject: Sendable {
@@ -26,6 +28,17 @@ enum StripeEventObject: Sendable {
             self = .dispute(try event.dispute())
         default:
             self = .none
+        }
+    }
+
+    /// What names the object's plan, for objects whose handler looks it up first thing (the lookup then goes out in
+    /// the ledger claim's round trip); nil for the others.
+    var planLookup: PGQuery? {
+        switch self {
+        case .invoice(let invoice): PlanStore.pricedPlanQuery(code: invoice.plan, priceIDs: invoice.priceIDs)
+        case .subscription(let subscription):
+            PlanStore.pricedPlanQuery(code: subscription.plan, priceIDs: subscription.priceIDs)
+        default: nil
         }
     }
 }

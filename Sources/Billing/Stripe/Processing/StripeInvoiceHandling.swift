@@ -7,7 +7,7 @@ enum StripeInvoiceHandling {
     static func paid(_ tx: PGConnection, _ context: StripeEventHandler.Context, _ invoice: StripeInvoice) async throws
         -> StripeEffect
     {
-        let (userID, plan) = try await owner(tx, invoice)
+        let (userID, plan) = try await owner(tx, context, invoice)
         guard let periodEnd = invoice.linePeriodEnd ?? invoice.periodEnd else {
             throw StripeProcessingError.missingPeriodEnd(invoice: invoice.id)
         }
@@ -41,7 +41,7 @@ enum StripeInvoiceHandling {
     static func failed(_ tx: PGConnection, _ context: StripeEventHandler.Context, _ invoice: StripeInvoice) async throws
         -> StripeEffect
     {
-        let (userID, plan) = try await owner(tx, invoice)
+        let (userID, plan) = try await owner(tx, context, invoice)
         // The foreign keys of the invoice (when new) and of the notification stand in for a SELECT of the user.
         return try await StripeEventHandler.reportingUnknownUser(userID) {
             try await InvoiceStore.record(tx, StripeInvoiceRecord.make(invoice, userID: userID, plan: plan.code, status: .pastDue))
@@ -70,10 +70,14 @@ enum StripeInvoiceHandling {
 
     /// The invoice's user (metadata, else the customer link; not looked up: the writes' foreign keys check it) and its
     /// plan (the price, metadata only as a fallback).
-    private static func owner(_ tx: PGConnection, _ invoice: StripeInvoice) async throws -> (userID: Int64, plan: Plan) {
+    private static func owner(
+        _ tx: PGConnection, _ context: StripeEventHandler.Context, _ invoice: StripeInvoice
+    ) async throws -> (userID: Int64, plan: Plan) {
         let object = "invoice \(invoice.id)"
         let userID = try await StripeEventHandler.user(
             tx, metadataUser: invoice.userID, customer: invoice.customer, object: object, verify: false)
-        return (userID, try await StripeEventHandler.plan(tx, code: invoice.plan, priceIDs: invoice.priceIDs, object: object))
+        let plan = try await StripeEventHandler.plan(
+            tx, code: invoice.plan, priceIDs: invoice.priceIDs, object: object, prefetched: context.prefetchedPlan)
+        return (userID, plan)
     }
 }

@@ -17,7 +17,9 @@ enum StripeSubscriptionSync {
         let object = "subscription \(subscription.id)"
         let userID = try await StripeEventHandler.user(
             tx, metadataUser: subscription.userID, customer: subscription.customer, object: object)
-        let plan = try await StripeEventHandler.plan(tx, code: subscription.plan, priceIDs: subscription.priceIDs, object: object)
+        let plan = try await StripeEventHandler.plan(
+            tx, code: subscription.plan, priceIDs: subscription.priceIDs, object: object,
+            prefetched: context.prefetchedPlan)
         let ended = event.type == .customerSubscriptionDeleted || isEnded(subscription.status.rawValue)
         let status = event.type == .customerSubscriptionDeleted ? "canceled" : subscription.status.rawValue
         let periodEnd = (subscription.currentPeriodEnd ?? subscription.items.compactMap(\.currentPeriodEnd).max())

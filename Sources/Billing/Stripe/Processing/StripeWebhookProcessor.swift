@@ -64,12 +64,13 @@ public struct StripeWebhookProcessor: Sendable {
         do {
             let extraRefs = try await invoiceRefs(for: try? object.get())
             let options = self.options
+            // The plan lookup the handler starts with goes out with the claim: one round trip for both.
+            let planLookup = event.type.isHandled ? (try? object.get())?.planLookup : nil
             let (outcome, effect) = try await pool.transaction { tx -> (Outcome, StripeEffect) in
-                guard
-                    let row = try await PaymentLedger.claim(
-                        tx, provider: .stripe, eventID: event.id, eventType: event.type.rawValue, payload: payload,
-                        eventCreated: event.createdAt)
-                else {
+                let claimed = try await PaymentLedger.claim(
+                    tx, provider: .stripe, eventID: event.id, eventType: event.type.rawValue, payload: payload,
+                    eventCreated: event.createdAt, alongside: planLookup)
+                guard let row = claimed.row else {
                     // Nothing written: end the transaction without waiting for the answer (one round trip in all).
                     tx.rollbackWithoutWaiting()
                     return (.duplicate, .none)
@@ -78,8 +79,9 @@ public struct StripeWebhookProcessor: Sendable {
                     try await PaymentLedger.setStatus(tx, id: row, status: .ignored)
                     return (.ignored, .none)
                 }
+                let plan = try claimed.alongside.map { StripeEventHandler.PrefetchedPlan(plan: try $0.first.map(PlanStore.decode)) }
                 let effect = try await StripeEventHandler.apply(
-                    tx, event, object: object.get(), eventRow: row, options: options, extraRefs: extraRefs)
+                    tx, event, object: object.get(), eventRow: row, options: options, extraRefs: extraRefs, plan: plan)
                 if effect.changed { return (.processed, effect) }
                 try await PaymentLedger.setStatus(tx, id: row, status: .ignored)
                 return (.ignored, effect)
