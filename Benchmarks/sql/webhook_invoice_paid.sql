@@ -1,11 +1,11 @@
 -- pgbench -M prepared: what `telebot serve` runs for ONE new Stripe `invoice.paid` event (a renewal: the user's
 -- subscription exists), statement for statement, in one transaction. The statement texts are the handler's own
--- (PaymentLedger.claim, PlanStore.plan by price, GrantStore.lockPayments, InvoiceStore.upsert, GrantStore.insert,
--- GrantStore.recompute -> entitlement_recompute()), captured with log_statement=all
+-- (PaymentLedger.claim with PlanStore.pricedPlanQuery in its batch, GrantStore.lockPayments, InvoiceStore.upsert,
+-- GrantStore.apply's insert and its recompute -> entitlement_recompute()), captured with log_statement=all
 -- (scripts/bench-webhook --capture-sql); only `$n` became `:variable`. Values the server gets from the event are
 -- pgbench variables: constants from -D (scripts/bench-webhook sets them, the payload is an event body as the load
 -- generator sends it) and random ids: a fresh event id and provider invoice id per transaction, a random seeded user.
--- Results the server reads back and binds later (the ledger row id, the grant id) are taken with \gset. The texts
+-- Results the server reads back and binds later (the ledger row id) are taken with \gset. The texts
 -- the server binds per event (the payment key, the refs array, the subscription id) are built in SQL from :evt and
 -- :uid, since pgbench cannot make per-transaction strings (and `:` inside them is written \x3a: pgbench would read
 -- `:invoice` in a literal as a variable): --capture-sql reports those expressions as differences.
@@ -18,7 +18,10 @@ INSERT INTO payment_events (provider, event_id, event_type, status, attempts, pa
 VALUES (:provider, :evt, :event_type, 'processed', 1, :payload, :created, now())
 ON CONFLICT (provider, event_id) DO NOTHING
 RETURNING id \gset ev_
-SELECT code, name, period_days, stripe_price_id, stars_price, recurring, active, trial_days, allow_promotion_codes, automatic_tax FROM plans WHERE stripe_price_id = :price;
+SELECT code, name, period_days, stripe_price_id, stars_price, recurring, active, trial_days, allow_promotion_codes, automatic_tax FROM plans
+WHERE stripe_price_id = ANY(ARRAY[:price]::text[]) OR code = :plan
+ORDER BY array_position(ARRAY[:price]::text[], stripe_price_id) NULLS LAST
+LIMIT 1;
 SELECT count(pg_advisory_xact_lock(h)) FROM (
     SELECT DISTINCT hashtextextended(r, 8008) AS h FROM unnest(ARRAY[E'in\x3a' || (:evt)::text]::text[]) AS r ORDER BY 1) AS locks;
 INSERT INTO invoices AS i (provider, provider_invoice_id, user_id, plan, amount, currency, status,
@@ -51,9 +54,11 @@ SELECT (:uid)::bigint, (:plan)::text, (:provider)::text, E'stripe\x3ainvoice\x3a
     CASE WHEN v.state = 'active' AND least(v.pe, v.cut) > v.ps THEN least(v.pe, v.cut) END
 FROM v
 ON CONFLICT (payment_key) DO NOTHING
-RETURNING id, state \gset gr_
-SELECT status, expires_at, changed FROM entitlement_recompute(:uid, :plan, :provider,
-    :reason, :ev_id, :gr_id);
+RETURNING id, state;
+SELECT g.id, g.state, r.status, r.expires_at, r.changed
+FROM entitlement_grants g,
+     LATERAL entitlement_recompute(g.user_id, g.plan, :provider, :reason, :ev_id, g.id) AS r
+WHERE g.payment_key = E'stripe\x3ainvoice\x3a' || (:evt)::text AND g.payment_event_id = :ev_id;
 INSERT INTO notification_outbox (event_key, effect, user_id, message, kind, button)
 VALUES (E'stripe\x3ainvoice\x3a' || (:evt)::text, 'renewal_received', (:uid)::bigint,
         'Thank you! Your Premium, monthly subscription renewed: payment of 9.99 USD received. Access until 5 Jan 2027.',

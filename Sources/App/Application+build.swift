@@ -43,6 +43,7 @@ func buildRouter(
 ) -> AppRouter {
     let router = AppRouter()
     let mapper = ErrorMapper(routes: router.routes)
+    if ReactorExecutorMiddleware.isEnabled { router.add(middleware: ReactorExecutorMiddleware()) }
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: RequestIDMiddleware(mapper: mapper))
     router.add(middleware: AccessLogMiddleware())

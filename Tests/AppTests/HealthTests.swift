@@ -58,7 +58,8 @@ import Testing
             let started = ContinuousClock.now
             let ready = try await client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil)
             #expect(ready.status == .serviceUnavailable)
-            #expect(ContinuousClock.now - started < .seconds(3))
+            // Not a speed check: the bound only tells the readiness timeout (0.3 s) from libpq's (10 s).
+            #expect(ContinuousClock.now - started < .seconds(8))
         }
         await pool.close(drainTimeout: .seconds(1))
     }

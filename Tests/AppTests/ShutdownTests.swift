@@ -83,7 +83,8 @@ import Testing
             _ = await slow
         }
         let since = try #require(shutdownStarted.withLock { $0 })
-        #expect(ContinuousClock.now - since < .seconds(8))
+        // Not a speed check: the bound only tells the grace period (1 s) from the request's 20 s.
+        #expect(ContinuousClock.now - since < .seconds(15))
         await pool.close()
     }
 }

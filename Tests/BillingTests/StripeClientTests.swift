@@ -303,10 +303,10 @@ import TestSupport
 
     @Test func aTimedOutAttemptRetriedWithTheSameKeyCreatesOneObject() async throws {
         try await FakeStripe.with { stripe in
-            // The first attempt is held 4 s by the fake, far longer than the client waits (1 s); a retry goes
+            // The first attempt is held 8 s by the fake, far longer than the client waits (2 s); a retry goes
             // through. The margins are wide so that a busy machine cannot make every attempt time out.
-            stripe.inject(.delay(.seconds(4)))
-            let client = Self.client(stripe, maxAttempts: 4, timeout: .seconds(1))
+            stripe.inject(.delay(.seconds(8)))
+            let client = Self.client(stripe, maxAttempts: 4, timeout: .seconds(2))
             let customer = try await client.createCustomer(metadata: ["user_id": "8"], idempotencyKey: "customer-8")
             // Wait for the held request to finish on the fake's side: it finds the key used and replays.
             for _ in 0..<300 where !stripe.requests.contains(where: { $0.fault == "delay" }) {

@@ -7,10 +7,11 @@ import Testing
 import TestSupport
 
 @Suite struct BotAPIPromoPublisherTests {
-    static func publisher(_ fake: FakeBotAPI) -> BotAPIPromoPublisher {
+    /// - Parameter timeout: generous unless a test needs a call to time out.
+    static func publisher(_ fake: FakeBotAPI, timeout: Duration = .seconds(20)) -> BotAPIPromoPublisher {
         BotAPIPromoPublisher(
             client: BotAPIClient(
-                configuration: BotAPIConfiguration(token: fake.token, baseURL: fake.baseURL, requestTimeout: .seconds(2)),
+                configuration: BotAPIConfiguration(token: fake.token, baseURL: fake.baseURL, requestTimeout: timeout),
                 logger: SchedulerHarness.quietLogger))
     }
 
@@ -26,7 +27,7 @@ import TestSupport
                         pool: pool, publisher: publisher)
                 }
                 let harness = SchedulerHarness.start(instances)
-                let calls = try await fake.waitForCalls("sendMessage", count: 2, timeout: .seconds(8))
+                let calls = try await fake.waitForCalls("sendMessage", count: 2, timeout: .seconds(60))
                 let recorded = try await eventually {
                     try await MarketingFixtures.posts(pool, campaign: "fake").first?.status == "sent"
                 }
@@ -54,11 +55,11 @@ import TestSupport
 
     @Test func failuresAreClassifiedByWhatTheyMeanForARetry() async throws {
         try await FakeBotAPI.with { fake in
-            let publisher = Self.publisher(fake)
+            let publisher = Self.publisher(fake, timeout: .seconds(2))
             fake.inject(.rateLimited(retryAfter: 3), method: "sendMessage")
             fake.inject(.serverError(status: 502), method: "sendMessage")
             fake.inject(.apiError(code: 400, description: "Bad Request: chat not found"), method: "sendMessage")
-            fake.inject(.delay(.seconds(4)), method: "sendMessage")
+            fake.inject(.delay(.seconds(10)), method: "sendMessage")
             var kinds: [PromoPublishError.Kind] = []
             for _ in 0..<4 {
                 do {

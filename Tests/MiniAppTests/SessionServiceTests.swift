@@ -198,41 +198,6 @@ import Testing
         }
     }
 
-    @Test func measuresTheCostOfTheSessionRowCheck() async throws {
-        try await TestDatabase.with { _, pool in
-            let user = try await Self.user(pool)
-            let rowCheck = try await Self.service(pool)
-            let cached = try await Self.service(pool, cache: .seconds(5))
-            let issued = try await rowCheck.issue(userID: user.id, telegramID: 42, userAgent: nil)
-            // Signature-only cost, for reference.
-            let iterations = 1000
-            for _ in 0..<100 {
-                _ = try await rowCheck.verifySignature(issued.token)
-                _ = try await rowCheck.verify(token: issued.token)
-                _ = try await cached.verify(token: issued.token)
-            }
-            let clock = ContinuousClock()
-            let signatureOnly = try await clock.measure {
-                for _ in 0..<iterations { _ = try await rowCheck.verifySignature(issued.token) }
-            }
-            let withRow = try await clock.measure {
-                for _ in 0..<iterations { _ = try await rowCheck.verify(token: issued.token) }
-            }
-            let withCache = try await clock.measure {
-                for _ in 0..<iterations { _ = try await cached.verify(token: issued.token) }
-            }
-            let perCall = { (d: Duration) in Double(d.components.attoseconds / 1_000_000_000 + d.components.seconds * 1_000_000_000) / Double(iterations) / 1000 }
-            Logger(label: "SessionServiceTests").info(
-                "verify cost per call (µs)",
-                metadata: [
-                    "signature_only": "\(perCall(signatureOnly))", "row_check": "\(perCall(withRow))",
-                    "cached": "\(perCall(withCache))",
-                ])
-            // Generous bound: the row check is a primary-key lookup on a local server.
-            #expect(withRow < .milliseconds(5) * iterations)
-        }
-    }
-
     static func base64URL(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

@@ -64,8 +64,8 @@ import Testing
             release.open()
             try await holders.value
             #expect(error?.kind == .checkoutTimeout)
+            // A timeout never fires early; how late it fires depends on the machine's load, so it is not checked.
             #expect(waited >= 0.25)
-            #expect(waited < 3)
             // Once connections come back, checkout works again.
             let one = try await PGTest.count(pool, "SELECT 1::int8")
             #expect(one == 1)
@@ -120,7 +120,7 @@ import Testing
     }
 
     @Test func noWaitersAllowedMeansImmediateRefusal() async throws {
-        try await PGTest.withPool(size: 1, configure: { $0.maxWaiters = 0 }) { _, pool in
+        try await PGTest.withPool(size: 1, configure: { $0.maxWaiters = 0; $0.checkoutTimeout = .seconds(60) }) { _, pool in
             let holding = Counter()
             let release = Gate()
             let holder = Task {
@@ -130,15 +130,14 @@ import Testing
                 }
             }
             #expect(await holding.wait(atLeast: 1))
-            let started = ContinuousClock.now
+            // Refused, not queued: a queued checkout would end in `checkoutTimeout` after a minute (or in a
+            // connection, once the holder is released below, after this call).
             let error = await #expect(throws: PGError.self) {
                 try await pool.withConnection { connection in try await connection.execute("SELECT 1") }
             }
-            let waited = PGTest.seconds(since: started)
             release.open()
             try await holder.value
             #expect(error?.kind == .poolExhausted)
-            #expect(waited < 0.5)
         }
     }
 
@@ -158,9 +157,8 @@ import Testing
             }
             try await Task.sleep(for: .milliseconds(50))
             waiter.cancel()
-            let started = ContinuousClock.now
+            // It ends while the connection is still held (released only below), so it left the queue on its own.
             let result = await waiter.result
-            #expect(PGTest.seconds(since: started) < 2)
             #expect(throws: CancellationError.self) { try result.get() }
             release.open()
             try await holder.value

@@ -127,14 +127,12 @@ import Testing
         let fake = try await FakeBotAPI.start()
         await fake.stop()
         let capture = LogCapture()
-        let started = ContinuousClock.now
         // AsyncHTTPClient keeps retrying a refused connection until the request deadline, so a short timeout
         // bounds each attempt.
         let error = try await #require(throws: BotAPIError.self) {
             try await fake.client(timeout: .milliseconds(500), logger: capture.logger)
                 .sendMessage(SendMessageRequest(chatID: 1, text: "x"))
         }
-        #expect(ContinuousClock.now - started < .seconds(4))
         #expect(error.kind == .transport || error.kind == .timeout, "\(error)")
         #expect(error.attempts == 3)
         #expect(!error.description.contains(tokenSecret))

@@ -10,6 +10,9 @@ import Synchronization
 /// A connection never blocks a thread: its task sends the statement itself, then suspends in `wait(for:)` until
 /// the socket is readable (or writable); the reactor only wakes it — all libpq calls stay on the task. Sockets are
 /// registered `EPOLLONESHOT`, so each wait arms exactly one wake-up and a readiness is never delivered twice.
+///
+/// The reactor is also a `TaskExecutor` (`PGReactor+Executor.swift`): a task that prefers it runs its jobs on this
+/// thread, so a statement's result resumes its task here, without waking a thread of the cooperative pool.
 final class PGReactor: Sendable {
     /// The process's reactor, started on first use. It lives as long as the process (one idle thread).
     static let shared = PGReactor()
@@ -23,10 +26,20 @@ final class PGReactor: Sendable {
     }
 
     private let epoll: Int32
+    /// Written to wake the loop for jobs queued from other threads (`enqueue`).
+    let wakeup: Int32
     private let state = Mutex(State())
+    let jobs = Mutex(JobQueue())
+    /// The loop thread's `pthread_self()`, once it runs: jobs queued from it need no wake-up.
+    let loopThread = Atomic<UInt>(0)
 
     private init() {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        wakeup = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.fd = wakeup
+        _ = epoll_ctl(epoll, EPOLL_CTL_ADD, wakeup, &event)
         let thread = Thread { [self] in self.loop() }
         thread.name = "telebot-pg-reactor"
         thread.start()
@@ -76,20 +89,27 @@ final class PGReactor: Sendable {
         for continuation in ready { continuation.resume() }
     }
 
+    /// Runs queued jobs, then waits for sockets (not at all while jobs are queued), then resumes their tasks (whose
+    /// jobs, for tasks that prefer this executor, are queued here and run on the next turn).
     private func loop() {
+        loopThread.store(UInt(pthread_self()), ordering: .releasing)
         let capacity = 64
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
         var sockets: [Int32] = []
         sockets.reserveCapacity(capacity)
         while true {
-            let count = epoll_wait(epoll, events, Int32(capacity), -1)
+            let more = runQueuedJobs()
+            let count = epoll_wait(epoll, events, Int32(capacity), more ? 0 : -1)
             if count < 0 {
                 if errno == EINTR { continue }
                 return
             }
             sockets.removeAll(keepingCapacity: true)
-            for index in 0..<Int(count) { sockets.append(events[index].data.fd) }
+            for index in 0..<Int(count) {
+                let fd = events[index].data.fd
+                if fd == wakeup { drainWakeup() } else { sockets.append(fd) }
+            }
             wake(sockets)
         }
     }
