@@ -8,38 +8,25 @@ dialog (which names the amount) and sees the access end. Also: the strict CSP, t
 dead event retried, reconciliation runs listed, marketing paused and resumed. Prints a closing 'N passed, N failed'
 line; screenshots go to test-output/admin-console-*.png.
 """
-import glob
-import hashlib
-import hmac
-import importlib.machinery
-import importlib.util
 import json
 import os
 import secrets
-import socket
-import subprocess
 import sys
 import time
 import traceback
 import urllib.error
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakes  # noqa: E402
+from admin_console_helpers import (CHECK_DASHBOARD, checkout_event, dashboard_queries, deliver_stripe,  # noqa: E402
+                                   family_of, metric_families, page_headers, rows)
+from harness import (OUTPUT, ROOT, TEMPLATE, check, chromium, drop_database, free_port, psql,  # noqa: E402
+                     start_serve, stop, summary, wait_ready)
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.options import Options  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-ENV = os.environ
-PGHOST = ENV.get("TELEBOT_TEST_PGHOST", "/tmp/devpg")
-PGPORT = ENV.get("TELEBOT_TEST_PGPORT", "55432")
-PGUSER = ENV.get("TELEBOT_TEST_PGUSER", "postgres")
-TEMPLATE = ENV.get("TELEBOT_TEST_TEMPLATE", "telebot_template")
-OUTPUT = ENV.get("TELEBOT_TEST_OUTPUT", os.path.join(ROOT, "test-output"))
 BOT_TOKEN = "123456789:ADMIN-console-test-token-abcdefghij"
 WEBHOOK_SECRET = "whsec_admin_console_browser"
 ADMIN_TOKEN = "admin-console-" + secrets.token_hex(16)
@@ -47,110 +34,15 @@ TELEGRAM_ID = 5550077
 AMOUNT = 1999
 PAYMENT_INTENT = "pi_admin_console_1"
 
-results = []
 
 
-def check(name, condition, detail=""):
-    results.append((name, bool(condition), detail))
-    print(("PASS " if condition else "FAIL ") + name + ("" if condition else f" ({detail})"), flush=True)
 
 
-def psql(database, sql):
-    out = subprocess.run(
-        ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", PGHOST, "-p", PGPORT, "-U", PGUSER,
-         "-d", database, "-c", sql],
-        check=True, capture_output=True, text=True)
-    return out.stdout.strip()
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def wait_ready(base, process, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"telebot serve exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(base + "/health/ready", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("telebot serve did not become ready")
 
-
-def checkout_event(event_id, session_id, payment_intent, user_id, plan, amount):
-    """A Stripe `checkout.session.completed` event of a paid one-time payment."""
-    t = int(time.time())
-    return {
-        "id": event_id, "object": "event", "api_version": "2024-06-20", "created": t, "livemode": False,
-        "pending_webhooks": 1, "type": "checkout.session.completed",
-        "data": {"object": {
-            "id": session_id, "object": "checkout.session", "mode": "payment", "status": "complete",
-            "payment_status": "paid", "payment_intent": payment_intent, "amount_total": amount, "currency": "usd",
-            "client_reference_id": str(user_id), "customer": None, "created": t, "livemode": False,
-            "metadata": {"user_id": str(user_id), "plan": plan},
-        }},
-    }
-
-
-def deliver_stripe(base, event):
-    body = json.dumps(event, separators=(",", ":")).encode()
-    t = int(time.time())
-    mac = hmac.new(WEBHOOK_SECRET.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    request = urllib.request.Request(base + "/webhooks/stripe", data=body, method="POST", headers={
-        "Content-Type": "application/json", "Stripe-Signature": f"t={t},v1={mac}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status
-
-
-def page_headers(url):
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.status, dict(response.headers)
-
-
-def load_check_dashboard():
-    """scripts/check-dashboard as a module (its file name has no .py)."""
-    loader = importlib.machinery.SourceFileLoader("check_dashboard", os.path.join(ROOT, "scripts", "check-dashboard"))
-    spec = importlib.util.spec_from_loader("check_dashboard", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-CHECK_DASHBOARD = load_check_dashboard()
-
-
-def dashboard_queries():
-    queries = []
-    for path in sorted(glob.glob(os.path.join(ROOT, "deploy", "grafana", "dashboards", "*.json"))):
-        with open(path) as f:
-            for panel in CHECK_DASHBOARD.panels_of(json.load(f)):
-                queries += [t["expr"].replace("$__rate_interval", "5m") for t in panel.get("targets", []) if t.get("expr")]
-    return queries
-
-
-def metric_families(base):
-    """Names on `# TYPE` lines of GET /metrics."""
-    with urllib.request.urlopen(base + "/metrics", timeout=5) as response:
-        text = response.read().decode()
-    return {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
-
-
-def family_of(series):
-    for suffix in ("_bucket", "_sum", "_count"):
-        if series.endswith(suffix):
-            return series[: -len(suffix)]
-    return series
-
-
-def rows(driver, selector):
-    return driver.find_elements(By.CSS_SELECTOR, selector)
 
 
 def main():
@@ -162,10 +54,8 @@ def main():
     stripe_calls.refund_amount = AMOUNT
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = dict(ENV)
-    env.update({
-        "DATABASE_URL": f"host={PGHOST} port={PGPORT} user={PGUSER} dbname={database}",
-        "HOST": "127.0.0.1", "PORT": str(port),
+    log_path = os.path.join(OUTPUT, "admin-console-server.log")
+    server = start_serve(database, port, log_path, {
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": "admin-console-webhook-secret-0123456789",
         "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{bot_server.server_address[1]}",
         "STRIPE_API_KEY": "sk_test_admin_console", "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -174,11 +64,8 @@ def main():
         "ADMIN_TOKEN": ADMIN_TOKEN,
         "PLANS_FILE": os.path.join(ROOT, "plans.example.json"),
         "RECONCILE_INTERVAL_SECONDS": "0",
-        "MIGRATIONS_DIR": os.path.join(ROOT, "sql"), "LOG_FORMAT": "json", "LOG_LEVEL": "info",
+        "LOG_FORMAT": "json", "LOG_LEVEL": "info",
     })
-    log_path = os.path.join(OUTPUT, "admin-console-server.log")
-    server = subprocess.Popen([os.path.join(ROOT, ".build", "debug", "telebot"), "serve"], env=env,
-                              stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
     driver = None
     try:
         wait_ready(base, server)
@@ -207,7 +94,7 @@ def main():
         user_id = psql(database, f"INSERT INTO users (telegram_user_id, username, first_name) "
                                  f"VALUES ({TELEGRAM_ID}, 'zoe_admin', 'Zoe') RETURNING id").splitlines()[0]
         status = deliver_stripe(base, checkout_event("evt_admin_console_paid", "cs_admin_console_1", PAYMENT_INTENT,
-                                                     user_id, "premium_monthly", AMOUNT))
+                                                     user_id, "premium_monthly", AMOUNT), WEBHOOK_SECRET)
         check("the payment webhook is accepted", status == 200, str(status))
         check("the payment granted access",
               psql(database, f"SELECT status FROM user_entitlements WHERE user_id = {user_id} "
@@ -233,14 +120,7 @@ def main():
                     now() - interval '5 minutes', now() - interval '5 minutes')""")
 
         # --- the browser --------------------------------------------------------------------------------------
-        options = Options()
-        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                    "--window-size=1280,1600"):
-            options.add_argument(arg)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        if os.path.exists("/usr/bin/chromium"):
-            options.binary_location = "/usr/bin/chromium"
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        driver = chromium("1280,1600", browser_log=True)
         driver.get(base + "/admin/")
         WebDriverWait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
         check("the console script runs under the CSP",
@@ -337,8 +217,8 @@ def main():
               driver.find_element(By.ID, "grants").text)
         refunds = stripe_calls.named("/v1/refunds")
         check("Stripe was asked for one refund of the payment intent, with an idempotency key",
-              len(refunds) == 1 and refunds[0]["form"].get("payment_intent") == [PAYMENT_INTENT]
-              and bool(refunds[0]["idempotency_key"]), str(refunds))
+              len(refunds) == 1 and refunds[0].form().get("payment_intent") == [PAYMENT_INTENT]
+              and bool(refunds[0].headers.get("Idempotency-Key")), str(refunds))
         check("the notice names the refunded amount", "$19.99" in driver.find_element(By.ID, "notice").text,
               driver.find_element(By.ID, "notice").text)
         changes = driver.find_element(By.ID, "changes").text
@@ -401,24 +281,12 @@ def main():
     finally:
         if driver is not None:
             driver.quit()
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         bot_server.shutdown()
         stripe_server.shutdown()
-        try:
-            psql("postgres", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-        except subprocess.CalledProcessError:
-            pass
+        drop_database(database)
 
-    passed = sum(1 for _, ok, _ in results if ok)
-    failed = len(results) - passed
-    print(f"admin console: {passed} passed, {failed} failed")
-    if failed:
-        print(f"[browser] server log: {log_path}", file=sys.stderr)
-    return 1 if failed else 0
+    return summary("admin console", log_path)
 
 
 if __name__ == "__main__":

@@ -5,85 +5,36 @@ Stripe and the Bot API, seeds a user with an entitlement and two invoices, opens
 with a stub `window.Telegram.WebApp` carrying initData signed with the test bot token, and checks what a person
 would see and what the page sends. Prints a closing 'N passed, N failed' line and saves a screenshot.
 """
-import hashlib
-import hmac
 import json
 import os
 import secrets
-import socket
-import subprocess
 import sys
-import time
 import traceback
-import urllib.parse
-import urllib.request
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakes  # noqa: E402
+from harness import (OUTPUT, ROOT, TEMPLATE, check, chromium, drop_database, free_port, psql,  # noqa: E402
+                     start_serve, stop, summary, wait_ready)
+from telebot_py import signing  # noqa: E402
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.options import Options  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-ENV = os.environ
-PGHOST = ENV.get("TELEBOT_TEST_PGHOST", "/tmp/devpg")
-PGPORT = ENV.get("TELEBOT_TEST_PGPORT", "55432")
-PGUSER = ENV.get("TELEBOT_TEST_PGUSER", "postgres")
-TEMPLATE = ENV.get("TELEBOT_TEST_TEMPLATE", "telebot_template")
-OUTPUT = ENV.get("TELEBOT_TEST_OUTPUT", os.path.join(ROOT, "test-output"))
 BOT_TOKEN = "123456789:BROWSER-test-token-abcdefghijklmnop"
 TELEGRAM_ID = 5550001
 
-results = []
 
 
-def check(name, condition, detail=""):
-    results.append((name, bool(condition), detail))
-    print(("PASS " if condition else "FAIL ") + name + ("" if condition else f" ({detail})"), flush=True)
 
 
-def psql(database, sql):
-    out = subprocess.run(
-        ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", PGHOST, "-p", PGPORT, "-U", PGUSER,
-         "-d", database, "-c", sql],
-        check=True, capture_output=True, text=True)
-    return out.stdout.strip()
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def signed_init_data(user):
-    pairs = {
-        "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
-        "user": json.dumps(user, separators=(",", ":"), ensure_ascii=False),
-        "auth_date": str(int(time.time())),
-    }
-    check_string = "\n".join(f"{k}={pairs[k]}" for k in sorted(pairs))
-    secret = hmac.new(b"WebAppData", BOT_TOKEN.encode(), hashlib.sha256).digest()
-    pairs["hash"] = hmac.new(secret, check_string.encode(), hashlib.sha256).hexdigest()
-    return urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote)
+    return signing.user_init_data(BOT_TOKEN, user, query_id="AAHdF6IQAAAAAN0XohDhrOrc")
 
 
-def wait_ready(base, process, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"telebot serve exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(base + "/health/ready", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("telebot serve did not become ready")
 
 
 STUB = """
@@ -113,21 +64,16 @@ def main():
     stripe_server, stripe_calls = fakes.start_stripe()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = dict(ENV)
-    env.update({
-        "DATABASE_URL": f"host={PGHOST} port={PGPORT} user={PGUSER} dbname={database}",
-        "HOST": "127.0.0.1", "PORT": str(port),
+    log_path = os.path.join(OUTPUT, "browser-server.log")
+    server = start_serve(database, port, log_path, {
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": "browser-webhook-secret-0123456789abcdef",
         "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{bot_server.server_address[1]}",
         "STRIPE_API_KEY": "sk_test_browser", "STRIPE_WEBHOOK_SECRET": "whsec_browser",
         "STRIPE_API_BASE_URL": f"http://127.0.0.1:{stripe_server.server_address[1]}",
         "JWT_SECRET": "browser-test-jwt-secret-0123456789abcdef",
         "PLANS_FILE": os.path.join(ROOT, "plans.example.json"),
-        "MIGRATIONS_DIR": os.path.join(ROOT, "sql"), "LOG_FORMAT": "json", "LOG_LEVEL": "warning",
+        "LOG_FORMAT": "json", "LOG_LEVEL": "warning",
     })
-    log_path = os.path.join(OUTPUT, "browser-server.log")
-    server = subprocess.Popen([os.path.join(ROOT, ".build", "debug", "telebot"), "serve"], env=env,
-                              stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
     driver = None
     try:
         wait_ready(base, server)
@@ -151,13 +97,7 @@ def main():
         init_data = signed_init_data({"id": TELEGRAM_ID, "first_name": "Ann", "username": "ann",
                                       "language_code": "en"})
 
-        options = Options()
-        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                    "--window-size=430,1000"):
-            options.add_argument(arg)
-        if os.path.exists("/usr/bin/chromium"):
-            options.binary_location = "/usr/bin/chromium"
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        driver = chromium("430,1000")
         driver.execute_cdp_cmd("Network.enable", {})
         driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*telegram.org*"]})
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": STUB % json.dumps(init_data)})
@@ -190,17 +130,17 @@ def main():
         check("checkout is called with an Idempotency-Key", bool(key), str(checkout))
         links = bot_calls.named("createInvoiceLink")
         check("createInvoiceLink got XTR and the plan's price",
-              len(links) == 1 and links[0]["body"].get("currency") == "XTR"
-              and links[0]["body"].get("prices", [{}])[0].get("amount") == 50, str(links))
+              len(links) == 1 and links[0].params.get("currency") == "XTR"
+              and links[0].params.get("prices", [{}])[0].get("amount") == 50, str(links))
 
         driver.find_element(By.CSS_SELECTOR, 'li[data-plan="premium_monthly"] .buy-stripe').click()
         WebDriverWait(driver, 10).until(lambda d: d.execute_script("return window.__opened.length") > 1)
         opened = driver.execute_script("return window.__opened")
         check("card upgrade opens the Stripe Checkout URL",
               opened[1] == ["link", "https://checkout.stripe.test/cs_browser"], str(opened))
-        sessions = [c for c in stripe_calls.calls if c["name"] == "/v1/checkout/sessions"]
+        sessions = stripe_calls.named("/v1/checkout/sessions")
         check("Stripe checkout session created once with an idempotency key",
-              len(sessions) == 1 and bool(sessions[0]["idempotency_key"]), str(sessions))
+              len(sessions) == 1 and bool(sessions[0].headers.get("Idempotency-Key")), str(sessions))
 
         # Cancel and resume the renewal of the card subscription.
         expiry = driver.find_element(By.ID, "plan-expiry")
@@ -212,9 +152,9 @@ def main():
             lambda d: d.find_element(By.ID, "plan-expiry").text.startswith("Ends on"))
         check("after Cancel the plan reads 'Ends on'", driver.find_element(By.ID, "plan-expiry").text.startswith("Ends on"),
               driver.find_element(By.ID, "plan-expiry").text)
-        updates = [c for c in stripe_calls.calls if c["name"] == "/v1/subscriptions/sub_browser"]
+        updates = stripe_calls.named("/v1/subscriptions/sub_browser")
         check("Stripe was asked to cancel at the period's end",
-              len(updates) == 1 and updates[0]["form"].get("cancel_at_period_end") == ["true"], str(updates))
+              len(updates) == 1 and updates[0].form().get("cancel_at_period_end") == ["true"], str(updates))
         check("the database records the scheduled cancellation",
               psql(database, "SELECT cancel_at_period_end FROM stripe_subscriptions WHERE subscription_id = 'sub_browser'")
               == "t")
@@ -227,9 +167,9 @@ def main():
         check("after Resume the plan reads 'Renews on' again",
               driver.find_element(By.ID, "plan-expiry").text.startswith("Renews on"),
               driver.find_element(By.ID, "plan-expiry").text)
-        updates = [c for c in stripe_calls.calls if c["name"] == "/v1/subscriptions/sub_browser"]
+        updates = stripe_calls.named("/v1/subscriptions/sub_browser")
         check("Stripe was asked to resume",
-              len(updates) == 2 and updates[1]["form"].get("cancel_at_period_end") == ["false"], str(updates))
+              len(updates) == 2 and updates[1].form().get("cancel_at_period_end") == ["false"], str(updates))
 
         driver.save_screenshot(os.path.join(OUTPUT, "miniapp-billing.png"))
     except Exception as error:  # a crash is a failure, with its reason
@@ -243,24 +183,12 @@ def main():
     finally:
         if driver is not None:
             driver.quit()
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         bot_server.shutdown()
         stripe_server.shutdown()
-        try:
-            psql("postgres", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-        except subprocess.CalledProcessError:
-            pass
+        drop_database(database)
 
-    passed = sum(1 for _, ok, _ in results if ok)
-    failed = len(results) - passed
-    print(f"browser: {passed} passed, {failed} failed")
-    if failed:
-        print(f"[browser] server log: {log_path}", file=sys.stderr)
-    return 1 if failed else 0
+    return summary("browser", log_path)
 
 
 if __name__ == "__main__":

@@ -14,69 +14,32 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
-import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-ENV = os.environ
-PGHOST = ENV.get("TELEBOT_TEST_PGHOST", "/tmp/devpg")
-PGPORT = ENV.get("TELEBOT_TEST_PGPORT", "55432")
-PGUSER = ENV.get("TELEBOT_TEST_PGUSER", "postgres")
-TEMPLATE = ENV.get("TELEBOT_TEST_TEMPLATE", "telebot_template")
-OUTPUT = ENV.get("TELEBOT_TEST_OUTPUT", os.path.join(ROOT, "test-output"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (ENV, OUTPUT, ROOT, TEMPLATE, check, chromium, drop_database, free_port, get, psql,  # noqa: E402
+                     results, start_serve, stop, wait_ready)
+
 SANDBOX = os.path.join(ROOT, "scripts", "sandbox.py")
 DEMO_TELEGRAM_ID = 424242
 
-results = []
 
 
-def check(name, condition, detail=""):
-    results.append((name, bool(condition), detail))
-    print(("PASS " if condition else "FAIL ") + name + ("" if condition else f" ({detail})"), flush=True)
 
 
-def psql(database, sql):
-    out = subprocess.run(
-        ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", PGHOST, "-p", PGPORT, "-U", PGUSER,
-         "-d", database, "-c", sql],
-        check=True, capture_output=True, text=True)
-    return out.stdout.strip()
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def get(url, timeout=5):
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.status, response.read().decode()
 
 
-def wait_ready(base, process, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"telebot serve exited with {process.returncode}")
-        try:
-            if get(base + "/health/ready", timeout=2)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("telebot serve did not become ready")
 
 
 def wait_ports(path, process, seconds=20):
@@ -146,17 +109,11 @@ def main():
     try:
         ports = wait_ports(ports_file, sandbox)
         bot_base, stripe_base = ports["TELEGRAM_API_BASE_URL"], ports["STRIPE_API_BASE_URL"]
-        env = dict(ENV, **secrets_env)
-        env.update({
-            "DATABASE_URL": f"host={PGHOST} port={PGPORT} user={PGUSER} dbname={database}",
-            "HOST": "127.0.0.1", "PORT": str(port), "PUBLIC_BASE_URL": base,
-            "TELEGRAM_API_BASE_URL": bot_base, "STRIPE_API_BASE_URL": stripe_base,
+        server = start_serve(database, port, log_path, dict(secrets_env, **{
+            "PUBLIC_BASE_URL": base, "TELEGRAM_API_BASE_URL": bot_base, "STRIPE_API_BASE_URL": stripe_base,
             "JWT_SECRET": "demo-test-jwt-secret-0123456789abcdef0123",
-            "PLANS_FILE": os.path.join(ROOT, "plans.example.json"),
-            "MIGRATIONS_DIR": os.path.join(ROOT, "sql"), "LOG_FORMAT": "json", "LOG_LEVEL": "warning",
-        })
-        server = subprocess.Popen([os.path.join(ROOT, ".build", "debug", "telebot"), "serve"], env=env,
-                                  stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+            "PLANS_FILE": os.path.join(ROOT, "plans.example.json"), "LOG_FORMAT": "json", "LOG_LEVEL": "warning",
+        }))
         wait_ready(base, server)
         before = metrics(base)
 
@@ -169,13 +126,7 @@ def main():
         status, _ = get(bot_base + "/sandbox/health")
         check("the sandbox answers on its Bot API port", status == 200, str(status))
 
-        options = Options()
-        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                    "--window-size=430,1100"):
-            options.add_argument(arg)
-        if os.path.exists("/usr/bin/chromium"):
-            options.binary_location = "/usr/bin/chromium"
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        driver = chromium("430,1100")
         # No Telegram here: the page must work from the URL alone (telegram-web-app.js is not loaded).
         driver.execute_cdp_cmd("Network.enable", {})
         driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*telegram.org*"]})
@@ -312,17 +263,9 @@ def main():
         if driver is not None:
             driver.quit()
         for process in (server, sandbox):
-            if process is None:
-                continue
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        try:
-            psql("postgres", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-        except subprocess.CalledProcessError:
-            pass
+            if process is not None:
+                stop(process)
+        drop_database(database)
         for name in os.listdir(workdir):
             os.unlink(os.path.join(workdir, name))
         os.rmdir(workdir)

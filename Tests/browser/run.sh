@@ -9,6 +9,9 @@
 #                          access ended, dead-event retry, reconciliation runs, marketing pause/resume; screenshots
 #                          test-output/admin-console*.png
 #
+# Shared: harness.py (environment, PASS/FAIL lines, serve, Chromium), fakes.py (telebot_py.fakes with this suite's
+# answers), admin_console_helpers.py; signing and the fakes come from scripts/telebot_py.
+#
 # Run by scripts/test after `swift test`, with the TELEBOT_TEST_* variables it exports.
 #
 # selenium (pinned) goes into a virtual environment at .build-venv/ (created when missing), never into the system

@@ -1,0 +1,16 @@
+"""The reconciliation phase's fixed shape (its sizes and timeouts come from Config: DRILL_RECONCILE_*)."""
+UNDELIVERED_RATE = 0.20
+TWICE_RATE = 0.10
+LOOKBACK_HOURS = 1
+CONCURRENCY = 16
+DB = "telebot_reconcile"
+STRIPE_USERS = 200
+STARS_USERS = 100
+TG_STRIPE_BASE = 7_100_000_000
+TG_STARS_BASE = 8_100_000_000
+STARS_PRICE = 50
+STARS_PLAN = "boost_week"
+STARS_PLAN_DAYS = 7
+STRIPE_PLAN = "premium_monthly"
+UPDATE_BASE = 300_000_000
+DUP_UPDATE_BASE = 400_000_000
