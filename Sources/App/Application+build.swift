@@ -43,6 +43,8 @@ func buildRouter(
 ) -> AppRouter {
     let router = AppRouter()
     let mapper = ErrorMapper(routes: router.routes)
+    // The pool's gauges and checkout waits go to this application's registry (what /metrics serves).
+    dependencies.pool.reportMetrics(to: dependencies.metrics.factory)
     if ReactorExecutorMiddleware.isEnabled { router.add(middleware: ReactorExecutorMiddleware()) }
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: RequestIDMiddleware(mapper: mapper))

@@ -98,7 +98,9 @@ import Testing
         #expect(parsed.value("miniapp_exchange_latency_seconds_bucket", ["le": "0.1"]) == 1)
     }
 
-    @Test func poolGaugesAreRefreshedAtScrape() async throws {
+    /// The pool was made before the application (and its registry); once the application is assembled, the pool
+    /// records into that registry as it works: nothing is patched at scrape time.
+    @Test func poolGaugesFollowThePoolInTheApplicationsRegistry() async throws {
         try await TestDatabaseHelpers.withTemplateDatabase { _, pool in
             _ = try await pool.withConnection { connection in try await connection.execute("SELECT 1") }
             let metrics = AppMetrics()
@@ -107,6 +109,13 @@ import Testing
                 let parsed = try PrometheusText(response.text)
                 #expect(parsed.value("db_pool_connections", ["state": "idle"]) == 1)
                 #expect(parsed.value("db_pool_connections", ["state": "in_use"]) == 0)
+                // While the connection is checked out, the same registry says so.
+                let during = try PrometheusText(
+                    try await pool.withConnection { _ in
+                        try await client.execute(uri: "/metrics", method: .get, headers: [:], body: nil).text
+                    })
+                #expect(during.value("db_pool_connections", ["state": "idle"]) == 0)
+                #expect(during.value("db_pool_connections", ["state": "in_use"]) == 1)
             }
         }
     }

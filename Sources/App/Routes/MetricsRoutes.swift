@@ -11,7 +11,6 @@ enum MetricsRoutes: AppModule {
 
     static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
         let metrics = dependencies.metrics
-        let pool = dependencies.pool
         let token = config.metricsToken.map(SecretToken.init)
         // `log_lines_dropped_total` follows the log writer's own count, brought up to date at each scrape.
         let logLines = dependencies.logLines
@@ -29,14 +28,8 @@ enum MetricsRoutes: AppModule {
             if let token, !token.matchesBearer(request.headers[.authorization]) {
                 throw ProblemError.unauthorized("the metrics token is required (Authorization: Bearer <METRICS_TOKEN>)")
             }
-            // The pool updates these gauges as it works; refresh them at scrape time too, so they are exact even
-            // when the pool wrote to another backend (tests, which never bootstrap MetricsSystem).
+            // The pool records its gauges into this registry as it works (`reportMetrics(to:)`, in buildRouter).
             reportDroppedLogLines()
-            let counts = pool.connectionCounts
-            CoreMetrics.Gauge(label: "db_pool_connections", dimensions: [("state", "idle")], factory: metrics.factory)
-                .record(counts.idle)
-            CoreMetrics.Gauge(label: "db_pool_connections", dimensions: [("state", "in_use")], factory: metrics.factory)
-                .record(counts.inUse)
             var text = metrics.registry.emitToBuffer()
             appendMissingTypeLines(&text)
             return Response(

@@ -14,7 +14,9 @@ public final class PGPool: Sendable, Service {
     public let configuration: PGPoolConfiguration
     let logger: Logger
     let state: Mutex<State>
-    let metrics: PGPoolMetrics
+    private let metricsHandles = Mutex(PGPoolMetrics())
+    /// The handles the pool records into (changed only by `reportMetrics(to:)`).
+    var metrics: PGPoolMetrics { metricsHandles.withLock { $0 } }
 
     struct Waiter {
         let continuation: CheckedContinuation<Lease, any Error>
@@ -58,8 +60,16 @@ public final class PGPool: Sendable, Service {
         self.configuration = configuration
         self.logger = logger
         self.state = Mutex(State())
-        self.metrics = PGPoolMetrics()
         metrics.record(idle: 0, inUse: 0)
+    }
+
+    /// Records the pool's gauges and checkout waits into `factory` from now on (the application's registry), starting
+    /// with the current counts. Call it once, when the application is assembled.
+    public func reportMetrics(to factory: any MetricsFactory) {
+        let handles = PGPoolMetrics(factory: factory)
+        metricsHandles.withLock { $0 = handles }
+        let counts = connectionCounts
+        handles.record(idle: counts.idle, inUse: counts.inUse)
     }
 
     /// Runs `body` with a connection. The result may be ignored (a statement run for its effect). A transaction
