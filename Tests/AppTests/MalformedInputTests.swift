@@ -732,7 +732,7 @@ extension MalformedInputTests {
 
 extension MalformedInputTests {
     /// schemathesis: an empty `reason` broke `entitlement_changes_reason_length` (1-500 characters) and answered 500.
-    /// Now 400 (`PGError.isRejectedInput`), and the grant or revoke is rolled back whole.
+    /// Now 400 (`PGError.isRejectedValue`), and the grant or revoke is rolled back whole.
     @Test func fuzzFoundAdminEntitlementChangesWithAnEmptyReasonAre400() async throws {
         try await Telegram.with { app in
             try await app.pay(charge: "ch_fuzz_reason", updateID: 9_001)

@@ -9,7 +9,7 @@ import PGClient
 /// - `ProblemError` and `ProblemConvertible` errors are used as they are.
 /// - Hummingbird's `HTTPError`s keep their status; their message is shown for 4xx only.
 /// - Hummingbird's "no route" 404 becomes 405 with `Allow` when the path exists with other methods.
-/// - A database error caused by a value of the request (`PGError.isRejectedInput`) is 400.
+/// - A database error caused by a value of the request (`PGError.isRejectedValue`) is 400.
 /// - Database unavailability (lost connection, pool exhausted or closed, checkout timeout) is 503 with
 ///   `Retry-After`, so webhook senders retry.
 /// - Everything else is 500 with a generic detail; the real error is logged with the request id.
@@ -32,7 +32,7 @@ struct ErrorMapper: Sendable {
                 responseError.status, message: nil, headers: [:], error: error, request: request, context: context)
         case is DecodingError:
             return .badRequest("the request body is not valid JSON for this endpoint")
-        case let database as PGError where database.isRejectedInput:
+        case let database as PGError where database.isRejectedValue:
             // Only the SQLSTATE and constraint: the server's message may quote the offending value.
             context.logger.warning(
                 "request refused by the database",
@@ -79,20 +79,5 @@ struct ErrorMapper: Sendable {
             return BodyLimitMiddleware.tooLarge(limit: BodyLimitMiddleware.limit(for: request.uri.path))
         }
         return ProblemError(status, detail: message ?? status.reasonPhrase, headers: headers)
-    }
-}
-
-extension PGError {
-    /// The statement failed because of a value the request carried: invalid or unstorable data (class 22, e.g. a NUL
-    /// character in jsonb or text), a CHECK constraint, or a value too large for an index (class 54). The same request
-    /// fails the same way every time, so it is the client's 400, not a 5xx.
-    var isRejectedInput: Bool {
-        guard kind == .server, let state = sqlState, !isConnectionLost else { return false }
-        return state.errorClass == "22" || state == .checkViolation || state.errorClass == "54"
-    }
-
-    /// The database cannot be reached or the pool cannot serve: worth a 503 and a retry.
-    var isUnavailable: Bool {
-        isConnectionLost || kind == .checkoutTimeout || kind == .poolExhausted || kind == .poolClosed
     }
 }

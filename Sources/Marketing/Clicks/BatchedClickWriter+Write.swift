@@ -45,7 +45,6 @@ extension BatchedClickWriter {
     /// Errors caused by the values of a row (a constraint or a value PostgreSQL cannot store).
     static func isRowError(_ error: any Error) -> Bool {
         if error is ClickError { return true }
-        guard let error = error as? PGError, let state = error.sqlState else { return false }
-        return state.errorClass == "23" || state.errorClass == "22"
+        return (error as? PGError)?.failsEveryTime == true
     }
 }

@@ -96,7 +96,7 @@ enum StripeWebhookRoutes: AppModule {
             let outcome: StripeWebhookProcessor.Outcome
             do {
                 outcome = try await processor.receive(event, rawBody: String(decoding: body, as: UTF8.self))
-            } catch let error as PGError where error.isRejectedInput {
+            } catch let error as PGError where error.isRejectedValue {
                 // A value PostgreSQL can never store as given (a \u0000 in the JSON, an id too long to index): kept raw
                 // and dead instead, so the signed event is not lost; retrying the delivery cannot help.
                 try await keepRaw(body, eventID: event.id, type: event.type.rawValue, error: "\(error)")

@@ -61,7 +61,7 @@ enum TelegramWebhookRoutes: AppModule {
             do {
                 let reply = try await dispatcher.handle(update, raw: String(decoding: data, as: UTF8.self), logger: context.logger)
                 return reply.response
-            } catch let error as PGError where error.isRejectedInput {
+            } catch let error as PGError where error.isRejectedValue {
                 // A value the database cannot store as given (a \u0000 in the JSON): kept raw instead.
                 try await keepRaw(data, error: "\(error)")
                 webhookMetrics.record(.failed)

@@ -88,7 +88,9 @@ public struct StripeWebhookProcessor: Sendable {
             }
             count(event.type, effect)
             return outcome
-        } catch let error as PGError where !Self.isHandlerFailure(error) {
+        } catch let error as PGError where !error.isStatementError {
+            // A statement of ours refused (constraints, bad data) is a handler failure, stored for a retry below; a
+            // lost connection or an exhausted pool means the event cannot be stored at all.
             logger.error("Stripe event not stored: database unavailable", metadata: ["error": "\(error)"])
             throw error
         } catch {
@@ -126,7 +128,7 @@ public struct StripeWebhookProcessor: Sendable {
                         extraRefs: locked.id == lookedUp ? extraRefs : [])
                     try await PaymentLedger.markReprocessed(tx, id: locked.id, changed: effect.changed)
                     return (locked, .success(effect))
-                } catch let error as PGError where !Self.isHandlerFailure(error) {
+                } catch let error as PGError where !error.isStatementError {
                     throw error
                 } catch {
                     try await tx.unsafeExecute("ROLLBACK TO SAVEPOINT reprocess")
@@ -206,11 +208,5 @@ public struct StripeWebhookProcessor: Sendable {
         }
         guard !known else { return [] }
         return try await invoiceLookup(paymentIntent).map { [GrantRef.invoice($0)] } ?? []
-    }
-
-    /// Server errors raised by our own statements (constraints, bad data) are handler failures to retry later;
-    /// a lost connection or an exhausted pool means the event cannot be stored at all.
-    static func isHandlerFailure(_ error: PGError) -> Bool {
-        error.kind == .server && !error.isConnectionLost
     }
 }
