@@ -1,4 +1,5 @@
 import Metrics
+import Support
 
 /// `db_pool_connections{state}` and the checkout wait histogram.
 struct PGPoolMetrics: Sendable {
