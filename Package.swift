@@ -34,9 +34,14 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .target(
+            name: "Support",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PGClient",
             dependencies: [
-                "CLibPQ",
+                "CLibPQ", "Support",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -48,7 +53,7 @@ let package = Package(
         .target(
             name: "Billing",
             dependencies: [
-                "PGClient",
+                "PGClient", "Support",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -60,7 +65,7 @@ let package = Package(
         .target(
             name: "Telegram",
             dependencies: [
-                "PGClient", "Billing",
+                "PGClient", "Billing", "Support",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -72,7 +77,7 @@ let package = Package(
         .target(
             name: "MiniApp",
             dependencies: [
-                "PGClient", "Billing", "Telegram",
+                "PGClient", "Billing", "Telegram", "Support",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -85,7 +90,7 @@ let package = Package(
         .target(
             name: "Marketing",
             dependencies: [
-                "PGClient", "Billing", "Telegram",
+                "PGClient", "Telegram", "Support",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -95,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "App",
             dependencies: [
-                "PGClient", "Billing", "Telegram", "MiniApp", "Marketing",
+                "PGClient", "Billing", "Telegram", "MiniApp", "Marketing", "Support",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -116,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: [
-                "PGClient", "Marketing", "Billing",
+                "PGClient", "Marketing", "Billing", "Support",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -129,7 +134,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "PGClient",
+                "PGClient", "Support",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

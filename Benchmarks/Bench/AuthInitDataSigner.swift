@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Support
 
 /// Signs Mini App initData as Telegram does (the "WebAppData" HMAC scheme): `secret = HMAC-SHA256("WebAppData",
 /// bot token)`, `hash = hex(HMAC-SHA256(secret, data-check-string))`, where the data-check-string is every
@@ -20,7 +21,7 @@ struct AuthInitDataSigner: Sendable {
         let check = pairs.map { "\($0.0)=\($0.1)" }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
             .joined(separator: "\n")
         let hash = HMAC<SHA256>.authenticationCode(for: Array(check.utf8), using: secret)
-        let hex = hash.map { String(format: "%02x", $0) }.joined()
+        let hex = Hex.encode(hash)
         return (pairs + [("hash", hex)]).map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Billing
 import Foundation
+import Support
 
 /// `telebot-bench webhook-decode`: CPU cost of turning one `invoice.paid` body into what the handler uses, the way
 /// the server does it and the alternatives docs/performance.md weighed, single-threaded, in microseconds per event.
@@ -12,7 +13,7 @@ import Foundation
 /// - `envelope`, `invoice()`: the two halves of `current`.
 /// - `event.object (tree on demand)`: what reading `StripeEvent.object` costs now that nothing on the path does.
 /// - `before`: a replica of the decoding the server did until 2026-11-22: the envelope with `data.object` as a
-///   `StripeJSON` tree, then the tree re-encoded with sorted keys and decoded again as `StripeInvoice`.
+///   `JSONValue` tree, then the tree re-encoded with sorted keys and decoded again as `StripeInvoice`.
 /// - `tree, reordered tries`: the same tree, built by an init that tries the likely JSON kinds first
 ///   (every failed `try? container.decode(…)` builds and throws a `DecodingError` with its coding path).
 /// - `one pass`: the envelope fields and `data.object` as `StripeInvoice` in a single decode of the body.
@@ -47,7 +48,7 @@ struct WebhookDecodeBenchCommand: AsyncParsableCommand {
         try measure("envelope (StripeEvent(decoding:))") { _ = try StripeEvent(decoding: body) }
         try measure("invoice() on a decoded event") { _ = try event.invoice() }
         try measure("event.object (tree on demand)") { _ = event.object }
-        try measure("before (envelope + StripeJSON tree, re-encode, decode)") { _ = try Before(body).invoice() }
+        try measure("before (envelope + JSONValue tree, re-encode, decode)") { _ = try Before(body).invoice() }
         try measure("tree, reordered tries") { _ = try JSONDecoder().decode(ReorderedJSON.self, from: body) }
         try measure("one pass (envelope + StripeInvoice)") { _ = try OnePass(body) }
     }
@@ -82,7 +83,7 @@ struct WebhookDecodeBenchCommand: AsyncParsableCommand {
         }
     }
 
-    /// The decoding `StripeEvent` did until 2026-11-22, for comparison: `data.object` decoded into a `StripeJSON`
+    /// The decoding `StripeEvent` did until 2026-11-22, for comparison: `data.object` decoded into a `JSONValue`
     /// tree with the envelope; a view re-encodes the tree (sorted keys) inside `{"data":{"object":…}}` and decodes it.
     struct Before: Decodable {
         let id: String
@@ -90,8 +91,8 @@ struct WebhookDecodeBenchCommand: AsyncParsableCommand {
         let created: Int64
         let livemode: Bool?
         let apiVersion: String?
-        let object: StripeJSON
-        let previousAttributes: StripeJSON?
+        let object: JSONValue
+        let previousAttributes: JSONValue?
 
         init(_ body: Data) throws { self = try JSONDecoder().decode(Before.self, from: body) }
 
@@ -112,8 +113,8 @@ struct WebhookDecodeBenchCommand: AsyncParsableCommand {
             livemode = try container.decodeIfPresent(Bool.self, forKey: .livemode)
             apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion)
             let data = try container.nestedContainer(keyedBy: DataKeys.self, forKey: .data)
-            object = try data.decode(StripeJSON.self, forKey: .object)
-            previousAttributes = try data.decodeIfPresent(StripeJSON.self, forKey: .previousAttributes)
+            object = try data.decode(JSONValue.self, forKey: .object)
+            previousAttributes = try data.decodeIfPresent(JSONValue.self, forKey: .previousAttributes)
         }
 
         func invoice() throws -> StripeInvoice {
@@ -128,7 +129,7 @@ struct WebhookDecodeBenchCommand: AsyncParsableCommand {
         var data: Inner
     }
 
-    /// `StripeJSON`'s shape with the kinds tried in order of likelihood in Stripe payloads (strings, integers, objects,
+    /// `JSONValue`'s shape with the kinds tried in order of likelihood in Stripe payloads (strings, integers, objects,
     /// booleans, arrays, then doubles), so most values cost zero or one failed attempt instead of two to five.
     indirect enum ReorderedJSON: Decodable {
         case null, bool(Bool), integer(Int64), double(Double), string(String)

@@ -30,6 +30,9 @@ struct AppDependencies: Sendable {
     var miniApp: MiniAppServices?
     /// Batches Mini App click inserts (run as a service by `serve`); clicks are inserted one by one while nil.
     var clickWriter: BatchedClickWriter?
+    /// The Bot API and Stripe clients and the Stripe processor, built once (`serve` sets them; `buildRouter` builds
+    /// them when nil).
+    var clients: AppClients?
     /// The log line queue whose dropped lines `/metrics` reports (`log_lines_dropped_total`).
     var logLines: LineWriter = .standardOutput
     /// How long `/health/ready` reuses its last database answer, so a flood of probes runs at most one `SELECT 1`

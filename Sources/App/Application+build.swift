@@ -41,6 +41,8 @@ func buildApplication(
 func buildRouter(
     config: AppConfig, dependencies: AppDependencies, modules: [any AppModule.Type] = AppModules.all
 ) -> AppRouter {
+    var dependencies = dependencies
+    if dependencies.clients == nil { dependencies.clients = AppClients(config: config, dependencies: dependencies) }
     let router = AppRouter()
     let mapper = ErrorMapper(routes: router.routes)
     // The pool's gauges and checkout waits go to this application's registry (what /metrics serves).

@@ -5,99 +5,7 @@ import ServiceLifecycle
 import Telegram
 import TestSupport
 import Testing
-
 @testable import App
-
-/// A database with a Stripe plan and a Stars plan, a fake Stripe and a fake Bot API, and the reconciler `serve` and
-/// `telebot reconcile` build from that configuration.
-struct ReconcileHarness: Sendable {
-    static let plan = "premium_monthly"
-    static let price = "price_123"
-    static let starsPlan = "stars_monthly"
-
-    let database: TestDatabase
-    let pool: PGPool
-    let stripe: FakeStripe
-    let bot: FakeBotAPI
-    let config: AppConfig
-    let dependencies: AppDependencies
-    let metrics: AppMetrics
-
-    static func with(_ body: @escaping @Sendable (ReconcileHarness) async throws -> Void) async throws {
-        try await TestDatabase.with(poolSize: 12) { database, pool in
-            _ = try await pool.withConnection { connection in
-                try await connection.execute(
-                    """
-                    INSERT INTO plans (code, name, period_days, stripe_price_id, stars_price, recurring, active)
-                    VALUES (\(plan), 'Premium, monthly', 30, \(price), NULL, true, true),
-                           (\(starsPlan), 'Stars, monthly', 30, NULL, 100, false, true)
-                    """)
-            }
-            try await FakeStripe.with { stripe in
-                try await FakeBotAPI.with { bot in
-                    let config = try AppConfig.load(
-                        from: AppTestSupport.environment([
-                            "DATABASE_URL": database.conninfo,
-                            "STRIPE_API_KEY": stripe.apiKey, "STRIPE_API_BASE_URL": stripe.baseURL,
-                            "TELEGRAM_API_BASE_URL": bot.baseURL, "TELEGRAM_BOT_TOKEN": bot.token,
-                        ]))
-                    let metrics = AppMetrics()
-                    ContractMetrics.register(factory: metrics.factory, planCodes: [plan, starsPlan])
-                    let dependencies = AppDependencies(
-                        pool: pool, httpClient: .shared, logger: AppTestSupport.quietLogger, metrics: metrics)
-                    try await body(
-                        ReconcileHarness(
-                            database: database, pool: pool, stripe: stripe, bot: bot, config: config,
-                            dependencies: dependencies, metrics: metrics))
-                }
-            }
-        }
-    }
-
-    func reconciler() -> Reconciler {
-        var reconciler = Reconciler(config: config, dependencies: dependencies)
-        reconciler.rateLimitPause = .milliseconds(50)
-        return reconciler
-    }
-
-    var since: Date { Date().addingTimeInterval(-3600) }
-
-    func run(_ provider: ReconcileProvider, dryRun: Bool = false) async throws -> ReconcileReport {
-        try await reconciler().run(provider, since: since, dryRun: dryRun, waitForLock: true)
-    }
-
-    func user(telegramID: Int64) async throws -> Int64 {
-        try await pool.withConnection { try await UserStore.ensure($0, telegramID: telegramID) }
-    }
-
-    func count(_ query: PGQuery) async throws -> Int {
-        try await pool.withConnection { try await $0.query(query).first?.decode(at: 0, as: Int.self) ?? -1 }
-    }
-
-    func activePlans(telegramID: Int64) async throws -> [String] {
-        try await pool.withConnection { connection in
-            try await connection.query(
-                """
-                SELECT e.plan FROM user_entitlements e JOIN users u ON u.id = e.user_id
-                WHERE u.telegram_user_id = \(telegramID) AND e.status = 'active' AND e.expires_at > now()
-                ORDER BY e.plan
-                """
-            ).map { try $0.decode("plan", as: String.self) }
-        }
-    }
-
-    func metric(_ name: String, provider: String) throws -> Double? {
-        try PrometheusText(metrics.registry.emitToString()).value(name, ["provider": provider])
-    }
-
-    static func paid(userID: Int64, eventID: String = FakeStripe.newID("evt"), created: Int64 = FakeStripe.nowSeconds())
-        -> Data
-    {
-        let now = FakeStripe.nowSeconds()
-        return FakeStripe.invoicePaid(
-            eventID: eventID, created: created, userID: userID, plan: plan, periodStart: now, periodEnd: now + 30 * 86_400)
-    }
-}
 
 @Suite struct ReconcileTests {
     typealias H = ReconcileHarness
@@ -138,7 +46,7 @@ struct ReconcileHarness: Sendable {
             let body = H.paid(userID: user)
             h.stripe.addEvents([body])
             let event = try StripeEvent(decoding: body)
-            let processor = StripeWebhookRoutes.makeProcessor(config: h.config, dependencies: h.dependencies)
+            let processor = h.dependencies.clients(h.config).stripeProcessor
             let applied = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<20 {
                     group.addTask {
@@ -344,61 +252,6 @@ struct ReconcileHarness: Sendable {
             #expect(try await h.count("SELECT count(*) FROM reconcile_runs WHERE finished_at IS NOT NULL") >= 4)
             #expect(try await h.count("SELECT sum(recovered)::int FROM reconcile_runs") == 1)
             #expect(try await h.activePlans(telegramID: telegramID) == [H.plan])
-        }
-    }
-
-    @Test func sinceDurations() {
-        #expect(ReconcileCommand.seconds("90m") == 5400)
-        #expect(ReconcileCommand.seconds("72h") == 259_200)
-        #expect(ReconcileCommand.seconds("3d") == 259_200)
-        #expect(ReconcileCommand.seconds("45") == 45)
-        #expect(ReconcileCommand.seconds("-1h") == nil)
-        #expect(ReconcileCommand.seconds("soon") == nil)
-    }
-
-    @Test func theListSlicerKeepsEachEventsBytes() throws {
-        let list = Data(
-            #"{"object":"list","data":[ {"id":"evt_1","s":"a,]}\"x"} ,{"id":"evt_2","n":[1,{"k":2}]}],"has_more":true}"#.utf8)
-        let page = try #require(StripeListSlicer.slice(list))
-        #expect(page.hasMore)
-        #expect(page.items.map { String(decoding: $0, as: UTF8.self) } == [
-            #"{"id":"evt_1","s":"a,]}\"x"}"#, #"{"id":"evt_2","n":[1,{"k":2}]}"#,
-        ])
-        #expect(StripeListSlicer.slice(Data("[]".utf8)) == nil)
-    }
-
-    /// `telebot reconcile` as operators run it: the built binary prints one JSON line per provider.
-    @Test func theCommandPrintsOneJSONLinePerProvider() async throws {
-        try #require(FileManager.default.fileExists(atPath: ServeProcess.binary), "build the telebot binary first")
-        try await H.with { h in
-            let telegramID: Int64 = 881_009
-            let user = try await h.user(telegramID: telegramID)
-            h.stripe.addEvents([H.paid(userID: user)])
-            var environment = AppTestSupport.environment([
-                "DATABASE_URL": h.database.conninfo,
-                "STRIPE_API_KEY": h.stripe.apiKey, "STRIPE_API_BASE_URL": h.stripe.baseURL,
-                "TELEGRAM_API_BASE_URL": h.bot.baseURL, "TELEGRAM_BOT_TOKEN": h.bot.token, "LOG_LEVEL": "error",
-            ])
-            environment["PORT"] = "0"
-            let dry = try ServeProcess(arguments: ["reconcile", "--since", "2h", "--dry-run"], environment: environment, port: 0)
-            defer { dry.cleanUp() }
-            #expect(await dry.exitCode() == 0, "\(dry.stderr)")
-            #expect(
-                dry.stdout.split(separator: "\n") == [
-                    #"{"provider":"stripe","seen":1,"recovered":1,"failed":0}"#,
-                    #"{"provider":"telegram_stars","seen":0,"recovered":0,"failed":0}"#,
-                ])
-            #expect(try await h.count("SELECT count(*) FROM payment_events") == 0)
-
-            let run = try ServeProcess(arguments: ["reconcile", "--provider", "stripe"], environment: environment, port: 0)
-            defer { run.cleanUp() }
-            #expect(await run.exitCode() == 0, "\(run.stderr)")
-            #expect(run.stdout == #"{"provider":"stripe","seen":1,"recovered":1,"failed":0}"# + "\n")
-            #expect(try await h.activePlans(telegramID: telegramID) == [H.plan])
-
-            let bad = try ServeProcess(arguments: ["reconcile", "--provider", "paypal"], environment: environment, port: 0)
-            defer { bad.cleanUp() }
-            #expect(await bad.exitCode() == 2)
         }
     }
 }

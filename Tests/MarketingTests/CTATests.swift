@@ -1,6 +1,7 @@
 import Billing
 import Marketing
 import PGClient
+import Telegram
 import Testing
 import TestSupport
 
@@ -77,11 +78,11 @@ private struct Abort: Error {}
             let metrics = TestMetrics()
             let capture = CTACapture(pool: pool, metrics: MarketingMetrics(factory: metrics))
             let cta = try #require(CTAParser.parseCallbackData("cta:upgrade:default"))
-            let profile = TelegramProfile(telegramID: 777_001, username: "newbie", firstName: "Nia")
+            let profile = TelegramUser(id: 777_001, firstName: "Nia", username: "newbie")
             // Twenty presses at once from a user nobody has seen yet.
             let results = try await withThrowingTaskGroup(of: CTACaptureResult.self) { group in
                 for _ in 0..<20 {
-                    group.addTask { try await capture.record(telegramID: 777_001, profile: profile, cta: cta, channel: "@promo_channel") }
+                    group.addTask { try await capture.record(telegramID: 777_001, from: profile, cta: cta, channel: "@promo_channel") }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
@@ -106,7 +107,7 @@ private struct Abort: Error {}
             let existing = try await MarketingFixtures.user(pool, telegramID: 777_002)
             let capture = CTACapture(pool: pool)
             let cta = try #require(CTAParser.parseStartCommand("/start cta_mystery_offer"))
-            let result = try await capture.record(telegramID: 777_002, profile: nil, cta: cta, metadata: ["chat_id": .integer(777_002)])
+            let result = try await capture.record(telegramID: 777_002, from: nil, cta: cta, metadata: ["chat_id": .integer(777_002)])
             #expect(result.userID == existing)
             let click = try await ClickService(pool: pool).get(userID: existing, id: result.clickID)
             #expect(click.ctaType == "mystery_offer")
@@ -121,7 +122,7 @@ private struct Abort: Error {}
             let cta = CTA(name: "buy", source: .callbackQuery)
             await #expect(throws: Abort.self) {
                 try await pool.transaction { tx in
-                    _ = try await CTACapture.record(tx, telegramID: 777_003, profile: nil, cta: cta)
+                    _ = try await CTACapture.record(tx, telegramID: 777_003, from: nil, cta: cta)
                     throw Abort()
                 }
             }

@@ -1,6 +1,7 @@
 import Foundation
 import Marketing
 import PGClient
+import Support
 import Testing
 import TestSupport
 
@@ -199,7 +200,7 @@ import TestSupport
         #expect(text.contains(#""next_cursor":null"#))
         let status = String(decoding: try encoder.encode(SchedulerStatus(campaign: "default", paused: false, updatedAt: nil, updatedBy: nil)), as: UTF8.self)
         #expect(status == #"{"campaign":"default","paused":false,"updated_at":null,"updated_by":null}"#)
-        let decoded = try JSONDecoder().decode([String: MarketingJSON].self, from: Data(#"{"i": 12345678901234567, "d": 1.25, "s": "x", "n": null, "b": false}"#.utf8))
+        let decoded = try JSONDecoder().decode([String: JSONValue].self, from: Data(#"{"i": 12345678901234567, "d": 1.25, "s": "x", "n": null, "b": false}"#.utf8))
         #expect(decoded == ["i": .integer(12_345_678_901_234_567), "d": .number(1.25), "s": .string("x"), "n": .null, "b": .bool(false)])
     }
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 
 @testable import MiniApp
+import Support
 
 /// Signs initData the way Telegram (and init-data-py's `sign`) does, for tests that need fresh data.
 enum InitDataSigner {

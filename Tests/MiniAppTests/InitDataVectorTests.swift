@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Support
 import Testing
 
 @testable import MiniApp

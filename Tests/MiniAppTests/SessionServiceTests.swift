@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PGClient
+import Support
 import TestSupport
 import Testing
 
@@ -102,7 +103,6 @@ import Testing
                     "UPDATE miniapp_sessions SET created_at = created_at - interval '1 hour', expires_at = created_at - interval '1 minute' WHERE jti = \(fresh.jti)")
             }
             await #expect(throws: SessionError.expired) { try await sessions.verify(token: fresh.token) }
-            #expect(try await sessions.purgeExpired(before: Date()) == 1)
         }
     }
 

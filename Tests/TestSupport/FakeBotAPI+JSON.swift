@@ -1,5 +1,6 @@
 import Foundation
 import PGClient
+import Support
 
 extension FakeBotAPI {
     /// A JSON value, for reading recorded request bodies and scripting results:

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import Billing
 import Foundation
 import Logging
 import PGClient

@@ -52,6 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(30))),
             backgroundActivityLogger: Logger(label: "telebot.http-client"))
         var dependencies = AppDependencies(pool: pool, httpClient: httpClient, logger: logger, metrics: metrics)
+        dependencies.clients = AppClients(config: config, dependencies: dependencies)
         dependencies.miniApp = try await MiniAppServices(config: config, dependencies: dependencies)
         let clickWriter = BatchedClickWriter(pool: pool, logger: Logger(label: "telebot.marketing.clicks"))
         dependencies.clickWriter = clickWriter

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PGClient
+import Support
 import Telegram
 
 /// `telebot telegram set-webhook --url URL` and `telebot telegram webhook-info`: register the webhook with the

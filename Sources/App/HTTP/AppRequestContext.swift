@@ -31,13 +31,6 @@ struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
         }
         return user
     }
-
-    /// Returns when the request was authenticated with `ADMIN_TOKEN`, else throws 401.
-    func requireAdmin() throws(ProblemError) {
-        guard case .admin? = principal else {
-            throw ProblemError.unauthorized("the admin token is required", challenge: "Bearer")
-        }
-    }
 }
 
 /// Who is calling, as established by a bearer middleware.

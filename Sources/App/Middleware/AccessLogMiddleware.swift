@@ -1,6 +1,7 @@
 import Hummingbird
 import PGClient
 import Logging
+import Support
 
 /// One log line per request: method, route template, status, duration and (through the logger's metadata) the
 /// request id. Successful probe and scrape requests (`/health/*`, `/metrics`) log at debug so they do not drown

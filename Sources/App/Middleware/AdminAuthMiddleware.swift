@@ -32,19 +32,12 @@ struct AdminAuthMiddleware: RouterMiddleware {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             throw ProblemError.unauthorized("the admin token is required")
         }
-        let presented = Data(HMAC<SHA256>.authenticationCode(for: Data(header.dropFirst(7).utf8), using: key))
-        guard constantTimeEquals(presented, expectedMAC) else {
+        guard HMAC<SHA256>.isValidAuthenticationCode(expectedMAC, authenticating: Data(header.dropFirst(7).utf8), using: key)
+        else {
             throw ProblemError.unauthorized("the admin token is not valid")
         }
         var context = context
         context.principal = .admin
         return try await next(request, context)
-    }
-
-    private func constantTimeEquals(_ lhs: Data, _ rhs: Data) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(lhs, rhs) { difference |= a ^ b }
-        return difference == 0
     }
 }

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Hummingbird
 import PGClient
+import Support
 import Synchronization
 
 /// `http_requests_total{method,route,status}` and `http_request_duration_seconds{method,route}`, labelled with

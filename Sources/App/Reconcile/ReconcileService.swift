@@ -1,3 +1,4 @@
+import Billing
 import CoreMetrics
 import Foundation
 import Logging

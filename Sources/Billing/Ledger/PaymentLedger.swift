@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import PGClient
+import Support
 
 /// The payment ledger: every provider event passes through `payment_events` exactly once.
 public enum PaymentLedger {
@@ -46,7 +47,7 @@ public enum PaymentLedger {
     ) async throws -> Int64? {
         let key = eventID.flatMap { id in
             id.count <= 255 && !id.isEmpty && id.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F } ? id : nil
-        } ?? "raw:" + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        } ?? "raw:" + Hex.encode(SHA256.hash(data: body))
         let type = eventType.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) && !eventType.isEmpty
             ? String(eventType.prefix(255)) : "undecodable"
         return try await connection.query(

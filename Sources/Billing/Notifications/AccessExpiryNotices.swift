@@ -1,5 +1,6 @@
 import Foundation
 import PGClient
+import Support
 
 /// Finds access that is about to end without renewing, or that has just ended, and queues one message for each:
 /// "ending in 3 days" once per grant (the grant whose end is the access's end: a later purchase makes a new one),

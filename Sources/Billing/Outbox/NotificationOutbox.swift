@@ -1,5 +1,6 @@
 import Foundation
 import PGClient
+import Support
 
 /// A message waiting in `notification_outbox`.
 public struct OutboxMessage: Sendable, Equatable {

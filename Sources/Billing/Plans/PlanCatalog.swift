@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// The plan catalog file (`PLANS_FILE`): a JSON array of plans, validated as a whole before anything is written.
 ///
@@ -45,9 +46,9 @@ public struct PlanCatalog: Sendable, Equatable {
     /// - Throws: `PlanCatalogError.malformed` when it is not a JSON array of objects, `.invalid` with every
     ///   problem found otherwise.
     public static func parse(data: Data) throws(PlanCatalogError) -> PlanCatalog {
-        let root: CatalogJSON
+        let root: JSONValue
         do {
-            root = try JSONDecoder().decode(CatalogJSON.self, from: data)
+            root = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
             throw .malformed("the file is not JSON")
         }

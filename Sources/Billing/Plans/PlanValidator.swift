@@ -1,13 +1,14 @@
 import Foundation
+import Support
 
 /// Validates one element of the catalog array, collecting every problem rather than stopping at the first.
 struct PlanValidator {
     let index: Int
-    let element: CatalogJSON
+    let element: JSONValue
     private(set) var issues: [PlanCatalogError.Issue] = []
     private var label: String
 
-    init(index: Int, element: CatalogJSON) {
+    init(index: Int, element: JSONValue) {
         self.index = index
         self.element = element
         self.label = "plan #\(index)"
@@ -40,7 +41,7 @@ struct PlanValidator {
         issues.append(PlanCatalogError.Issue(plan: label, field: field, problem: problem))
     }
 
-    private mutating func validateCode(_ value: CatalogJSON?) -> String? {
+    private mutating func validateCode(_ value: JSONValue?) -> String? {
         guard let value else {
             issue("code", "is missing")
             return nil
@@ -66,7 +67,7 @@ struct PlanValidator {
         return isLowerOrDigit(bytes[0]) && bytes.dropFirst().allSatisfy { isLowerOrDigit($0) || $0 == UInt8(ascii: "_") }
     }
 
-    private mutating func validateName(_ value: CatalogJSON?) -> String? {
+    private mutating func validateName(_ value: JSONValue?) -> String? {
         guard let value else {
             issue("name", "is missing")
             return nil
@@ -87,7 +88,7 @@ struct PlanValidator {
         return name
     }
 
-    private mutating func positiveInteger(_ value: CatalogJSON?, field: String, required: Bool, max: Int64) -> Int? {
+    private mutating func positiveInteger(_ value: JSONValue?, field: String, required: Bool, max: Int64) -> Int? {
         switch value {
         case nil, .null?:
             if required { issue(field, value == nil ? "is missing" : "must not be null") }
@@ -111,7 +112,7 @@ struct PlanValidator {
         }
     }
 
-    private mutating func validateStripePrice(_ value: CatalogJSON?) -> String? {
+    private mutating func validateStripePrice(_ value: JSONValue?) -> String? {
         switch value {
         case nil, .null?:
             return nil
@@ -127,12 +128,12 @@ struct PlanValidator {
         }
     }
 
-    private mutating func validateRecurring(_ value: CatalogJSON?) -> Bool? {
+    private mutating func validateRecurring(_ value: JSONValue?) -> Bool? {
         flag(value, field: "recurring")
     }
 
     /// A boolean field that defaults to false.
-    private mutating func flag(_ value: CatalogJSON?, field: String) -> Bool? {
+    private mutating func flag(_ value: JSONValue?, field: String) -> Bool? {
         switch value {
         case nil: return false
         case .bool(let flag)?: return flag
@@ -143,7 +144,7 @@ struct PlanValidator {
     }
 
     /// `trial_days`, `allow_promotion_codes`, `automatic_tax`. A trial needs a subscription sold through Stripe.
-    private mutating func validateCheckout(_ object: [String: CatalogJSON], recurring: Bool?, stripePriceID: String?)
+    private mutating func validateCheckout(_ object: [String: JSONValue], recurring: Bool?, stripePriceID: String?)
         -> PlanCheckoutOptions?
     {
         let trialDays = positiveInteger(

@@ -1,5 +1,6 @@
-import Billing
 import PGClient
+import Support
+import Telegram
 
 /// What a captured CTA click produced.
 public struct CTACaptureResult: Sendable, Equatable {
@@ -32,16 +33,16 @@ public struct CTACapture: Sendable {
     /// Provisions the user and logs the click in one transaction, then counts it in `marketing_clicks_total`.
     /// - Parameters:
     ///   - telegramID: `from.id` of the update.
-    ///   - profile: `from` as a profile, to create or refresh the user's names; nil only ensures the user exists.
+    ///   - user: `from` of the update, to create or refresh the user's names; nil only ensures the user exists.
     ///   - cta: the parsed CTA; its name becomes `cta_type`, its campaign `utm_campaign`.
     ///   - channel: where the click happened (for example `@mychannel` or a chat id); nil stores `telegram`.
     ///   - metadata: extra JSON stored with the click (`via` is set to the CTA's source).
     public func record(
-        telegramID: Int64, profile: TelegramProfile?, cta: CTA, channel: String? = nil,
-        metadata: [String: MarketingJSON] = [:]
+        telegramID: Int64, from user: TelegramUser?, cta: CTA, channel: String? = nil,
+        metadata: [String: JSONValue] = [:]
     ) async throws -> CTACaptureResult {
         let result = try await pool.transaction { tx in
-            try await CTACapture.record(tx, telegramID: telegramID, profile: profile, cta: cta, channel: channel, metadata: metadata)
+            try await CTACapture.record(tx, telegramID: telegramID, from: user, cta: cta, channel: channel, metadata: metadata)
         }
         metrics.recordClicks(ctaType: cta.name)
         return result
@@ -50,16 +51,10 @@ public struct CTACapture: Sendable {
     /// The same inside the caller's transaction (for example the webhook's, which also records the `update_id`).
     /// Does not count the metric: call `MarketingMetrics().recordClicks(ctaType:)` after the commit.
     public static func record(
-        _ tx: PGConnection, telegramID: Int64, profile: TelegramProfile?, cta: CTA, channel: String? = nil,
-        metadata: [String: MarketingJSON] = [:]
+        _ tx: PGConnection, telegramID: Int64, from user: TelegramUser?, cta: CTA, channel: String? = nil,
+        metadata: [String: JSONValue] = [:]
     ) async throws -> CTACaptureResult {
-        let userID: Int64
-        if var profile {
-            profile.telegramID = telegramID
-            userID = try await UserStore.upsert(tx, profile: profile).id
-        } else {
-            userID = try await UserStore.ensure(tx, telegramID: telegramID)
-        }
+        let userID = try await TelegramUsers.provision(tx, telegramID: telegramID, from: user)
         var extra = metadata
         extra["via"] = .string(cta.source.rawValue)
         let click = NewClick(

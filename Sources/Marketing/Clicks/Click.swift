@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A logged click, as `GET /api/v1/marketing/clicks/{id}` shows it. Encodes with the API's snake_case keys
 /// (dates follow the encoder's date strategy: the App uses RFC 3339 UTC).
@@ -9,13 +10,13 @@ public struct Click: Sendable, Equatable, Codable {
     public var channel: String?
     public var utmSource: String?
     public var utmCampaign: String?
-    public var metadata: [String: MarketingJSON]
+    public var metadata: [String: JSONValue]
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
         id: Int64, userID: Int64, ctaType: String, channel: String?, utmSource: String?, utmCampaign: String?,
-        metadata: [String: MarketingJSON], createdAt: Date, updatedAt: Date
+        metadata: [String: JSONValue], createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.userID = userID

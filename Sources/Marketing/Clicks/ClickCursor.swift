@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// The keyset position after a click in the newest-first order: its `created_at` in microseconds since the epoch
 /// and its id, as 16 big-endian bytes in unpadded base64url. Opaque to clients.
@@ -12,10 +13,7 @@ struct ClickCursor: Equatable {
         for value in [createdMicros, id] {
             for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
         }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode(bytes)
     }
 
     /// 9999-12-31T23:59:59.999999Z in microseconds since 1970.
@@ -32,9 +30,7 @@ struct ClickCursor: Equatable {
         guard encoded.utf8.count == 22,
             encoded.utf8.allSatisfy({ $0.isBase64URL })
         else { return nil }
-        let standard = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + "=="
-        guard let data = Data(base64Encoded: standard), data.count == 16 else { return nil }
-        let bytes = [UInt8](data)
+        guard let bytes = Base64URL.decode(encoded), bytes.count == 16 else { return nil }
         func int64(at offset: Int) -> Int64 {
             bytes[offset..<offset + 8].reduce(Int64(0)) { $0 << 8 | Int64($1) }
         }

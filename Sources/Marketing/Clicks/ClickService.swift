@@ -1,4 +1,5 @@
 import PGClient
+import Support
 
 /// What the Mini App API's click routes call. Every method is scoped to the authenticated user's id.
 ///
@@ -42,7 +43,7 @@ public struct ClickService: Sendable {
     }
 
     /// Merges `patch` into the metadata of the user's click (a `null` value removes a key) and returns the click.
-    public func patchMetadata(userID: Int64, id: Int64, patch: [String: MarketingJSON]) async throws -> Click {
+    public func patchMetadata(userID: Int64, id: Int64, patch: [String: JSONValue]) async throws -> Click {
         try await pool.withConnection { try await ClickStore.patchMetadata($0, userID: userID, id: id, patch: patch) }
     }
 

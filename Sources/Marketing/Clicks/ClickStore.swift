@@ -1,4 +1,5 @@
 import PGClient
+import Support
 
 /// `marketing_clicks`. Functions take a connection so they join the caller's transaction; every read and write
 /// is scoped to the caller's user id, so another user's click is indistinguishable from a missing one.
@@ -48,7 +49,7 @@ public enum ClickStore {
     /// patch changes nothing but `updated_at`. The merged object must still fit 4096 bytes.
     /// - Throws: `ClickError.notFound` for a missing or foreign click, `.invalid(field: .metadata, ...)`.
     public static func patchMetadata(
-        _ connection: PGConnection, userID: Int64, id: Int64, patch: [String: MarketingJSON]
+        _ connection: PGConnection, userID: Int64, id: Int64, patch: [String: JSONValue]
     ) async throws -> Click {
         let patchJSON = PGRawJSON(try NewClick.metadataText(patch))
         do {
@@ -107,7 +108,7 @@ public enum ClickStore {
             channel: try row.decode("channel"),
             utmSource: try row.decode("utm_source"),
             utmCampaign: try row.decode("utm_campaign"),
-            metadata: try row.decode("metadata", as: PGJSON<[String: MarketingJSON]>.self).value,
+            metadata: try row.decode("metadata", as: PGJSON<[String: JSONValue]>.self).value,
             createdAt: try row.decode("created_at"),
             updatedAt: try row.decode("updated_at"))
     }

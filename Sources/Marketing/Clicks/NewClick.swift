@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A click to log: what `POST /api/v1/marketing/clicks` receives, and what Telegram capture builds.
 ///
@@ -10,7 +11,7 @@ public struct NewClick: Sendable, Equatable {
     public var channel: String?
     public var utmSource: String?
     public var utmCampaign: String?
-    public var metadata: [String: MarketingJSON]
+    public var metadata: [String: JSONValue]
 
     /// Longest `channel`, `utm_source` and `utm_campaign`, in characters.
     public static let maxFieldLength = 128
@@ -19,7 +20,7 @@ public struct NewClick: Sendable, Equatable {
 
     public init(
         ctaType: String, channel: String? = nil, utmSource: String? = nil, utmCampaign: String? = nil,
-        metadata: [String: MarketingJSON] = [:]
+        metadata: [String: JSONValue] = [:]
     ) {
         self.ctaType = ctaType
         self.channel = channel
@@ -52,8 +53,8 @@ public struct NewClick: Sendable, Equatable {
     }
 
     /// The metadata as compact JSON text (keys sorted), after checking its limits.
-    static func metadataText(_ metadata: [String: MarketingJSON]) throws(ClickError) -> String {
-        let object = MarketingJSON.object(metadata)
+    static func metadataText(_ metadata: [String: JSONValue]) throws(ClickError) -> String {
+        let object = JSONValue.object(metadata)
         guard !object.containsNUL else {
             throw .invalid(field: .metadata, reason: "must not contain NUL characters")
         }

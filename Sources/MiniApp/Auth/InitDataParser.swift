@@ -1,3 +1,5 @@
+import Support
+
 /// One decoded `key=value` pair of initData, in the order received.
 public struct InitDataPair: Sendable, Equatable {
     public let key: String

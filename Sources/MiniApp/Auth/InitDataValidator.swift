@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Support
 
 /// Checks Telegram Mini App initData: the HMAC-SHA256 "WebAppData" `hash` (with the bot token) and/or the Ed25519
 /// `signature` (with Telegram's public key), then the freshness of `auth_date`, then decodes `user`.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import PGClient
+import Support
 
 /// `POST /api/v1/miniapp/auth` without HTTP: validates initData, creates or refreshes the user, opens a session and
 /// returns its token.

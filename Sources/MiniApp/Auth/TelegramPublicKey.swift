@@ -1,4 +1,5 @@
 import Crypto
+import Support
 
 /// The Ed25519 key Telegram signs third-party initData with (the `signature` field), as published in the Bot API
 /// documentation ("Validating data for Third-Party Use").

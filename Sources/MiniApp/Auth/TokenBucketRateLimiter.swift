@@ -1,3 +1,4 @@
+import Support
 import Synchronization
 
 /// The answer of a rate limiter.

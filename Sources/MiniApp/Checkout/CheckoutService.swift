@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Logging
 import PGClient
+import Support
 import Telegram
 
 /// Starts a purchase for a Mini App user: a Stripe Checkout Session or a Telegram Stars invoice link, at most once
@@ -148,6 +149,6 @@ public struct CheckoutService: Sendable {
     }
 
     static func digest(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(text.utf8)))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PGClient
+import Support
 
 /// What `IdempotencyStore.begin` decided for a request.
 public enum IdempotencyDecision: Sendable, Equatable {
@@ -80,13 +81,5 @@ public enum IdempotencyStore {
     /// Unlocks the key without a response (the provider call failed), so the client's retry can run it again.
     public static func release(_ connection: PGConnection, recordID: Int64) async throws {
         try await connection.execute("UPDATE idempotency_keys SET locked_at = NULL WHERE id = \(recordID)")
-    }
-
-    /// Deletes keys older than the retention; returns how many.
-    @discardableResult
-    public static func purge(_ connection: PGConnection, olderThan age: Duration = retention) async throws -> Int {
-        let seconds = age.inSeconds
-        return try await connection.execute(
-            "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => \(seconds))")
     }
 }

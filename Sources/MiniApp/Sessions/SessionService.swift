@@ -3,6 +3,7 @@ import Foundation
 import JWTKit
 import Logging
 import PGClient
+import Support
 
 /// Issues, verifies and revokes Mini App sessions: a `miniapp_sessions` row plus an HS256 JWT naming it.
 ///
@@ -74,21 +75,6 @@ public struct SessionService: Sendable {
         try await keys.sign(SessionToken(claims), kid: currentKID)
     }
 
-    /// Creates a session row and its token.
-    /// - Parameters:
-    ///   - userID: `users.id`.
-    ///   - telegramID: the user's Telegram id.
-    ///   - userAgent: stored for the user's session list (cut to 512 characters).
-    ///   - now: the clock.
-    /// - Returns: the token, its lifetime in seconds, and its claims.
-    public func issue(userID: Int64, telegramID: Int64, userAgent: String?, now: Date = Date()) async throws -> IssuedSession {
-        let claims = makeClaims(userID: userID, telegramID: telegramID, now: now)
-        try await pool.withConnection { connection in
-            try await SessionStore.insert(connection, claims: claims, userAgent: userAgent)
-        }
-        return IssuedSession(token: try await sign(claims), expiresIn: configuration.ttlSeconds, claims: claims)
-    }
-
     // MARK: Verify
 
     /// Verifies an access token.
@@ -155,22 +141,4 @@ public struct SessionService: Sendable {
         cache?.remove(jtis)
         return jtis.count
     }
-
-    /// Deletes session rows that expired before `cutoff` (tokens for them fail on `exp` anyway).
-    /// - Returns: how many rows were deleted.
-    public func purgeExpired(before cutoff: Date) async throws -> Int {
-        try await pool.withConnection { try await SessionStore.purge($0, expiredBefore: cutoff) }
-    }
-}
-
-/// A freshly issued session.
-public struct IssuedSession: Sendable, Equatable {
-    /// The HS256 JWT.
-    public let token: String
-    /// Its lifetime in seconds.
-    public let expiresIn: Int
-    public let claims: SessionClaims
-
-    /// The session id.
-    public var jti: UUID { claims.jti }
 }

@@ -52,11 +52,6 @@ enum SessionStore {
         ).map { try $0.decode("jti", as: UUID.self) }
     }
 
-    /// Deletes sessions that expired before `cutoff`; returns how many.
-    static func purge(_ connection: PGConnection, expiredBefore cutoff: Date) async throws -> Int {
-        try await connection.execute("DELETE FROM miniapp_sessions WHERE expires_at < \(cutoff)")
-    }
-
     /// Cuts to the CHECK's length in Unicode scalars (what PostgreSQL's `length()` counts for UTF-8 text).
     static func truncated(_ agent: String) -> String {
         let scalars = agent.unicodeScalars

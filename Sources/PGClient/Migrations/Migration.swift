@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Support
 
 /// One versioned schema change: `NNNN_name.up.sql` and its `NNNN_name.down.sql`.
 public struct Migration: Sendable, Hashable {
@@ -15,7 +16,7 @@ public struct Migration: Sendable, Hashable {
         self.name = name
         self.upSQL = upSQL
         self.downSQL = downSQL
-        self.checksum = SHA256.hash(data: Data(upSQL.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.checksum = Hex.encode(SHA256.hash(data: Data(upSQL.utf8)))
     }
 
     /// `0001_create_users` style label.

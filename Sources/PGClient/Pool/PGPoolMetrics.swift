@@ -1,4 +1,5 @@
 import Metrics
+import Support
 
 /// `db_pool_connections{state}` and the checkout wait histogram, created once per factory: the pool records into
 /// these handles as it works (`reportMetrics(to:)` points them at a registry; by default, the global system's).

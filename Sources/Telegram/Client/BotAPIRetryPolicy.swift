@@ -1,3 +1,5 @@
+import Support
+
 /// Bounds for retrying one Bot API call.
 ///
 /// - A 429 answer waits `parameters.retry_after` seconds (1 s when Telegram gave none), unless that is longer
@@ -57,11 +59,7 @@ public struct BotAPIRetryPolicy: Sendable, Equatable, CustomStringConvertible {
 
     /// Exponential backoff with jitter for the wait after attempt `attempt` (1-based).
     func backoff(attempt: Int) -> Duration {
-        let exponent = min(max(attempt - 1, 0), 30)
-        let step = min(baseDelay * (1 << exponent), maxDelay)
-        let nanoseconds = step.nanoseconds
-        guard nanoseconds > 1 else { return step }
-        return .nanoseconds(Int64.random(in: (nanoseconds / 2)...nanoseconds))
+        Backoff(base: baseDelay, cap: maxDelay).delay(attempt)
     }
 }
 

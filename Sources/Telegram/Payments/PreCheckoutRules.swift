@@ -25,7 +25,7 @@ public enum PreCheckoutRules {
         -> PreCheckoutDecision
     {
         guard let plan else { return .reject(invalidPayloadMessage) }
-        guard currency == "XTR" else { return .reject("This plan can only be paid in Telegram Stars.") }
+        guard currency == TelegramStars.currency else { return .reject("This plan can only be paid in Telegram Stars.") }
         guard
             let row = try await connection.query("SELECT stars_price, active FROM plans WHERE code = \(plan)").first,
             try row.decode("active", as: Bool.self)

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Support
 
 /// Makes and checks the `payload` of Stars invoices, so that a forged, altered, stale or someone else's invoice
 /// is refused at pre-checkout without a database lookup.
@@ -51,7 +52,7 @@ public struct StarsInvoicePayloadSigner: Sendable {
         let issuedAt = Int64(now.timeIntervalSince1970.rounded(.down))
         let message = [
             Self.version, plan, String(telegramUserID, radix: 36), String(issuedAt, radix: 36),
-            Self.base64URL(nonce),
+            Base64URL.encode(nonce),
         ].joined(separator: ":")
         return message + ":" + tag(message)
     }
@@ -102,13 +103,6 @@ public struct StarsInvoicePayloadSigner: Sendable {
 
     private func tag(_ message: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key)
-        return Self.base64URL(Array(mac.prefix(Self.tagBytes)))
-    }
-
-    private static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode(mac.prefix(Self.tagBytes))
     }
 }

@@ -18,7 +18,7 @@ public enum StarsLedger {
     public static func applyPayment(_ tx: PGConnection, _ payment: StarsPayment, ledgerRow: Int64? = nil) async throws
         -> StarsLedgerOutcome
     {
-        guard payment.currency == "XTR" else { throw StarsLedgerError.notXTR(payment.currency) }
+        guard payment.currency == TelegramStars.currency else { throw StarsLedgerError.notXTR(payment.currency) }
         let refs = [GrantRef.starsCharge(payment.chargeID)]
         try await GrantStore.lockPayments(tx, refs: refs)
         let eventRow: Int64
@@ -65,14 +65,14 @@ public enum StarsLedger {
             tx,
             Invoice(
                 provider: .telegramStars, providerInvoiceID: payment.chargeID, userID: user.id, plan: payment.plan,
-                amount: payment.totalAmount, currency: "XTR", status: .paid, periodStart: payment.paidAt,
+                amount: payment.totalAmount, currency: TelegramStars.currency, status: .paid, periodStart: payment.paidAt,
                 periodEnd: state.expiresAt, createdAt: payment.paidAt))
         // Refunded before it arrived: the invoice says so too.
         if applied.grant.state == .refunded {
             try await GrantStore.markInvoiceRefunded(tx, paymentKey: grant.paymentKey)
         } else {
             let notice = SubscriberMessages.paymentReceived(
-                plan: planName, amount: NoticeAmount(minorUnits: payment.totalAmount, currency: "XTR"),
+                plan: planName, amount: NoticeAmount(minorUnits: payment.totalAmount, currency: TelegramStars.currency),
                 until: state.expiresAt, renewal: payment.subscriptionFirstChargeID != nil)
             try await NotificationOutbox.enqueueLater(tx, eventKey: grant.paymentKey, notice: notice, userID: user.id)
         }
@@ -111,7 +111,7 @@ public enum StarsLedger {
         let cause = ChangeCause(actor: actor, reason: "Stars refund \(chargeID)", paymentEventID: eventRow)
         let touched = try await GrantStore.refund(tx, refs: refs, cause: cause)
         let amount = try await InvoiceStore.find(tx, provider: .telegramStars, providerInvoiceID: chargeID)
-            .map { NoticeAmount(minorUnits: $0.amount, currency: "XTR") }
+            .map { NoticeAmount(minorUnits: $0.amount, currency: TelegramStars.currency) }
         try await SubscriberNotices.refunded(tx, touched, key: "stars:refund:" + chargeID, amount: amount, on: Date())
         // The refund happened whatever the entitlement's state was: close any open intent first.
         try await tx.execute(

@@ -23,18 +23,8 @@ public struct TelegramWebhookAuth: Sendable {
     /// True when `headerValue` equals the configured secret; false when it is missing or differs.
     /// - Parameter headerValue: The header's value, nil when absent.
     public func isValid(_ headerValue: String?) -> Bool {
-        let presented = HMAC<SHA256>.authenticationCode(for: Data((headerValue ?? "").utf8), using: key)
-        let matches = ConstantTime.equals(Array(presented), Array(expected))
+        let matches = HMAC<SHA256>.isValidAuthenticationCode(
+            expected, authenticating: Data((headerValue ?? "").utf8), using: key)
         return matches && configured && headerValue != nil
-    }
-
-    /// True when `secret` is one Telegram accepts for `setWebhook`: 1–256 characters of `A–Z a–z 0–9 _ -`.
-    /// - Parameter secret: The configured secret.
-    public static func isAcceptableSecret(_ secret: String) -> Bool {
-        (1...256).contains(secret.utf8.count)
-            && secret.utf8.allSatisfy { byte in
-                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                    || byte == 0x5F || byte == 0x2D
-            }
     }
 }

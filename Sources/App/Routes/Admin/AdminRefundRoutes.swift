@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Telegram
 
 /// `POST /admin/v1/telegram/refunds` `{"telegram_payment_charge_id"}`: refunds a Stars payment through the Bot API
 /// and revokes what it bought, once (see `StarsAdminRefund`). Behind `ADMIN_TOKEN`, absent when it is unset.
@@ -12,7 +13,7 @@ enum AdminRefundRoutes: AppModule {
     static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
         guard let token = config.adminToken else { return }
         let refunds = StarsAdminRefund(
-            pool: dependencies.pool, bot: TelegramWebhookRoutes.makeBotClient(config: config, dependencies: dependencies))
+            pool: dependencies.pool, bot: dependencies.clients(config).bot)
         let admin = router.group("/admin/v1/telegram").add(middleware: AdminAuthMiddleware(token: token))
         admin.post("/refunds") { request, context -> AdminRefundResponse in
             let body = try await request.decode(as: AdminRefundRequest.self, context: context)

@@ -20,7 +20,7 @@ enum AdminRetryRoutes: AppModule {
 
     static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
         guard let token = config.adminToken else { return }
-        let processor = StripeWebhookRoutes.makeProcessor(config: config, dependencies: dependencies)
+        let processor = dependencies.clients(config).stripeProcessor
         let pool = dependencies.pool
         let stars = StarsPaymentRetry(
             pool: pool,

@@ -11,34 +11,18 @@ enum AdminRoutes: AppModule {
         guard let token = config.adminToken else { return }
         let admin = router.group("/admin/v1").add(middleware: AdminAuthMiddleware(token: token))
         let pool = dependencies.pool
+        let entitlements = AdminEntitlements(pool: pool)
+        let idempotencyKeyHeader = AdminGrantKey.header
         admin.post("/entitlements") { request, context in
             let body = try await request.decode(as: AdminEntitlementRequest.self, context: context)
             let days = try body.validDays()
             let plan = try body.validPlan()
-            let key = try AdminGrantKey.from(request.headers[AdminGrantKey.header])
-            let grant = try await pool.transaction { tx -> AdminEntitlementResponse in
-                let userID = try await body.resolveUser(tx, create: true)
-                guard try await PlanStore.plan(tx, code: plan) != nil else { throw AdminProblem.unknownPlan(plan) }
-                let state = try await GrantStore.grant(
-                    tx,
-                    NewGrant(
-                        userID: userID, plan: plan, source: .admin, paymentKey: key,
-                        kind: .duration(seconds: Int64(days) * 86_400), purchasedAt: Date()),
-                    cause: ChangeCause(actor: .admin, reason: body.reason ?? "admin grant of \(days) days"))
-                if let state {
-                    return AdminEntitlementResponse(
-                        userID: userID, plan: plan, status: state.status.rawValue,
-                        expiresAt: APIFormat.timestamp(state.expiresAt) as String, changed: true)
-                }
-                // The same Idempotency-Key again: the grant it made, unchanged.
-                try await AdminGrantKey.verifySameGrant(tx, key: key, userID: userID, plan: plan, days: days)
-                guard let current = try await EntitlementStore.find(tx, userID: userID, plan: plan) else {
-                    throw AdminProblem.noEntitlement
-                }
-                return AdminEntitlementResponse(
-                    userID: userID, plan: plan, status: current.status.rawValue,
-                    expiresAt: APIFormat.timestamp(current.expiresAt) as String, changed: false)
+            let key = try AdminGrantKey.from(request.headers[idempotencyKeyHeader])
+            let target = try body.target()
+            let outcome = try await AdminProblem.mapping {
+                try await entitlements.grant(target, plan: plan, days: days, paymentKey: key, reason: body.reason)
             }
+            let grant = AdminEntitlementResponse(outcome, plan: plan)
             context.logger.notice(
                 "admin granted entitlement",
                 metadata: [
@@ -50,17 +34,11 @@ enum AdminRoutes: AppModule {
         admin.delete("/entitlements") { request, context in
             let body = try await request.decode(as: AdminEntitlementRequest.self, context: context)
             let plan = try body.validPlan()
-            let result = try await pool.transaction { tx -> AdminEntitlementResponse in
-                let userID = try await body.resolveUser(tx, create: false)
-                let change = try await GrantStore.revokeAll(
-                    tx, userID: userID, plan: plan,
-                    cause: ChangeCause(actor: .admin, reason: body.reason ?? "admin revoke"))
-                let current = try await EntitlementStore.find(tx, userID: userID, plan: plan)
-                guard let current else { throw AdminProblem.noEntitlement }
-                return AdminEntitlementResponse(
-                    userID: userID, plan: plan, status: current.status.rawValue,
-                    expiresAt: APIFormat.timestamp(current.expiresAt) as String, changed: change != nil)
+            let target = try body.target()
+            let outcome = try await AdminProblem.mapping {
+                try await entitlements.revoke(target, plan: plan, reason: body.reason)
             }
+            let result = AdminEntitlementResponse(outcome, plan: plan)
             context.logger.notice(
                 "admin revoked entitlement",
                 metadata: ["action": "revoke", "user_id": "\(result.userID)", "plan": "\(plan)", "changed": "\(result.changed)"])
@@ -98,18 +76,15 @@ struct AdminEntitlementRequest: Decodable, Sendable {
         return days
     }
 
-    /// The target user: by `user_id`, or by `telegram_id` (created when `create`, as a grant may precede the
-    /// user's first message).
-    func resolveUser(_ connection: PGConnection, create: Bool) async throws -> Int64 {
+    /// The target user: by `user_id`, or by `telegram_id` (a grant creates the user, as it may precede the user's
+    /// first message).
+    func target() throws(ProblemError) -> AdminEntitlements.Target {
         switch (userID, telegramID) {
         case (let id?, nil):
-            guard try await UserStore.find(connection, id: id) != nil else { throw AdminProblem.unknownUser }
-            return id
+            return .user(id)
         case (nil, let telegramID?):
             guard telegramID > 0 else { throw ProblemError.badRequest("telegram_id must be positive") }
-            if create { return try await UserStore.ensure(connection, telegramID: telegramID) }
-            guard let user = try await UserStore.find(connection, telegramID: telegramID) else { throw AdminProblem.unknownUser }
-            return user.id
+            return .telegram(telegramID)
         default:
             throw ProblemError.badRequest("give exactly one of telegram_id or user_id")
         }
@@ -127,6 +102,14 @@ struct AdminEntitlementResponse: ResponseEncodable, Sendable {
         case userID = "user_id"
         case plan, status, changed
         case expiresAt = "expires_at"
+    }
+}
+
+extension AdminEntitlementResponse {
+    init(_ outcome: AdminEntitlements.Outcome, plan: String) {
+        self.init(
+            userID: outcome.userID, plan: plan, status: outcome.status.rawValue,
+            expiresAt: APIFormat.timestamp(outcome.expiresAt) as String, changed: outcome.changed)
     }
 }
 
@@ -200,6 +183,20 @@ enum AdminProblem: Error, ProblemConvertible {
         case .unknownUser: .notFound("no such user")
         case .unknownPlan(let plan): .unprocessable("plan \(plan) does not exist")
         case .noEntitlement: .notFound("the user has no entitlement to this plan")
+        }
+    }
+
+    /// Runs `body`, answering `AdminEntitlements.Failure` as the problems it stands for.
+    static func mapping<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let failure as AdminEntitlements.Failure {
+            switch failure {
+            case .unknownUser: throw AdminProblem.unknownUser
+            case .unknownPlan(let plan): throw AdminProblem.unknownPlan(plan)
+            case .noEntitlement: throw AdminProblem.noEntitlement
+            case .keyReused: throw ProblemError.unprocessable("this Idempotency-Key was used for another grant")
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ import Logging
 enum AdminStripeRefundRoutes: AppModule {
     static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
         guard let token = config.adminToken else { return }
-        let refunds = StripeClientFactory.make(config: config, dependencies: dependencies).map {
+        let refunds = dependencies.clients(config).stripe.map {
             StripeAdminRefund(pool: dependencies.pool, stripe: $0)
         }
         let admin = router.group("/admin/v1/stripe").add(middleware: AdminAuthMiddleware(token: token))
@@ -115,15 +115,6 @@ struct AdminStripeRefundResponse: ResponseEncodable, Sendable {
         user_id = outcome.target.userID
         entitlements = outcome.entitlements.map { PlanStatus(plan: $0.plan, status: $0.status) }
     }
-}
-
-/// Stripe refund requests that end without a refund.
-enum StripeAdminRefundError: Error, Sendable {
-    case unknownPayment
-    case inProgress
-    /// Stripe could name no payment intent or charge for the invoice.
-    case noPayment
-    case provider(StripeAPIError)
 }
 
 extension StripeAdminRefundError: ProblemConvertible {

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Marketing
 import ServiceLifecycle
+import Support
 import Telegram
 
 /// Mini App click API (`/api/v1/marketing/clicks`, bearer), scheduler pause/resume (`/admin/v1`), and the promo
@@ -13,7 +14,7 @@ enum MarketingRoutes: AppModule {
         var channel: String?
         var utmSource: String?
         var utmCampaign: String?
-        var metadata: [String: MarketingJSON]?
+        var metadata: [String: JSONValue]?
 
         enum CodingKeys: String, CodingKey {
             case channel, metadata
@@ -24,7 +25,7 @@ enum MarketingRoutes: AppModule {
     }
 
     struct PatchBody: Decodable, Sendable {
-        var metadata: [String: MarketingJSON]?
+        var metadata: [String: JSONValue]?
     }
 
     struct Created: ResponseEncodable, Sendable {
@@ -85,7 +86,7 @@ enum MarketingRoutes: AppModule {
 
     static func services(config: AppConfig, dependencies: AppDependencies) -> [any Service] {
         guard let channel = config.marketingChannelID else { return [] }
-        let bot = TelegramWebhookRoutes.makeBotClient(config: config, dependencies: dependencies)
+        let bot = dependencies.clients(config).bot
         let scheduler = PromoScheduler(
             configuration: PromoSchedulerConfiguration(chatID: channel, interval: config.marketingPostInterval),
             pool: dependencies.pool, publisher: BotAPIPromoPublisher(client: bot),

@@ -2,6 +2,7 @@ import Billing
 import Foundation
 import Hummingbird
 import MiniApp
+import Support
 
 /// Response shapes of the Mini App API, exactly as docs/api.md (and `openapi.yaml`) fix them.
 enum MiniAppDTO {
@@ -188,9 +189,7 @@ enum MiniAppDTO {
 enum KeysetCursor {
     static func encode(createdAt: Date, id: Int64) -> String {
         let micros = Int64((createdAt.timeIntervalSince1970 * 1_000_000).rounded())
-        return Data("\(micros):\(id)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode(Data("\(micros):\(id)".utf8))
     }
 
     static func decode(_ text: String) throws(ProblemError) -> (createdAt: Date, id: Int64) {

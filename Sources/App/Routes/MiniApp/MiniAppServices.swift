@@ -32,8 +32,9 @@ struct MiniAppServices: Sendable {
         auth = MiniAppAuthService(
             pool: dependencies.pool, validator: validator, sessions: sessions, logger: dependencies.logger,
             metricsFactory: dependencies.metrics.factory)
-        let stripe = StripeClientFactory.make(config: config, dependencies: dependencies)
-        let bot = TelegramWebhookRoutes.makeBotClient(config: config, dependencies: dependencies)
+        let clients = dependencies.clients(config)
+        let stripe = clients.stripe
+        let bot = clients.bot
         renewals = SubscriptionRenewalService(pool: dependencies.pool, stripe: stripe, bot: bot, logger: dependencies.logger)
         checkout = Checkout(
             service: CheckoutService(

@@ -16,7 +16,7 @@ enum NotificationServices {
     static func make(config: AppConfig, dependencies: AppDependencies, bot: BotAPIClient) -> [any Service] {
         let pool = dependencies.pool
         var portalLink: NotificationSender.PortalLink?
-        if let stripe = StripeClientFactory.make(config: config, dependencies: dependencies) {
+        if let stripe = dependencies.clients(config).stripe {
             portalLink = { @Sendable (userID: Int64) async throws -> String? in
                 let customer = try await pool.withConnection { connection in
                     try await StripeCustomerStore.customerID(connection, userID: userID)

@@ -1,3 +1,5 @@
+import Support
+
 /// How `StripeClient` retries: only requests Stripe calls safe to repeat (a GET, or a POST carrying an
 /// `Idempotency-Key`, resent with the same key), only after a connection error, 409, 429 or 5xx, and always as
 /// `Stripe-Should-Retry` says when Stripe sends it. Delays grow exponentially with jitter, as in Stripe's libraries.
@@ -24,9 +26,6 @@ public struct StripeRetryPolicy: Sendable, Equatable {
         if let retryAfterSeconds, retryAfterSeconds >= 0 {
             return min(.milliseconds(Int64(retryAfterSeconds * 1000)), maxBackoff)
         }
-        let exponent = min(max(retry - 1, 0), 30)
-        let step = min(initialBackoff * (1 << exponent), maxBackoff)
-        let jittered = step * Double.random(in: 0.5...1.0)
-        return max(jittered, initialBackoff)
+        return max(Backoff(base: initialBackoff, cap: maxBackoff).delay(retry), initialBackoff)
     }
 }

@@ -1,3 +1,5 @@
+import Support
+
 /// Decoding helpers shared by the typed views of Stripe objects.
 
 /// A coding key made from any string (for the keys of nested objects read ad hoc).
@@ -35,7 +37,7 @@ extension KeyedDecodingContainer {
     /// Metadata: string values as sent; absent or null is empty. Scalars that are not strings are kept as text
     /// (Stripe always sends strings; hand-written test payloads sometimes do not).
     func decodeMetadata(_ key: Key) throws -> [String: String] {
-        guard let raw = try decodeIfPresent([String: StripeJSON].self, forKey: key) else { return [:] }
+        guard let raw = try decodeIfPresent([String: JSONValue].self, forKey: key) else { return [:] }
         var metadata: [String: String] = [:]
         for (name, value) in raw {
             switch value {

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A Stripe event envelope: `{id, type, created, livemode, api_version, data: {object, previous_attributes}}`,
 /// tolerant of fields it does not know.
@@ -7,9 +8,9 @@ import Foundation
 /// false and `api_version` to nil when absent.
 ///
 /// An event decoded from a webhook body keeps that body: the typed views (`checkoutSession()`, `invoice()`,
-/// `subscription()`, `charge()`) decode straight from it, and `object` / `previousAttributes` (a `StripeJSON` tree)
+/// `subscription()`, `charge()`) decode straight from it, and `object` / `previousAttributes` (a `JSONValue` tree)
 /// are built only when read, each time they are read. Nothing on the webhook path reads them. An event built in
-/// code from a `StripeJSON` object keeps that tree instead.
+/// code from a `JSONValue` object keeps that tree instead.
 public struct StripeEvent: Sendable, Equatable {
     public var id: String
     public var type: StripeEventType
@@ -24,12 +25,12 @@ public struct StripeEvent: Sendable, Equatable {
         /// The whole event body as received (already checked: `data.object` is a JSON object).
         case raw(Data)
         /// Trees given in code.
-        case tree(object: StripeJSON, previousAttributes: StripeJSON?)
+        case tree(object: JSONValue, previousAttributes: JSONValue?)
     }
 
     public init(
         id: String, type: StripeEventType, created: Int64, livemode: Bool = false, apiVersion: String? = nil,
-        object: StripeJSON, previousAttributes: StripeJSON? = nil
+        object: JSONValue, previousAttributes: JSONValue? = nil
     ) {
         self.id = id
         self.type = type
@@ -60,7 +61,7 @@ public struct StripeEvent: Sendable, Equatable {
     }
 
     /// `data.object`, as a JSON tree. For an event decoded from a body this decodes the tree on every read.
-    public var object: StripeJSON {
+    public var object: JSONValue {
         get {
             switch source {
             case .raw(let body): Self.trees(body).object
@@ -71,7 +72,7 @@ public struct StripeEvent: Sendable, Equatable {
     }
 
     /// `data.previous_attributes` of `*.updated` events. For an event decoded from a body this decodes on every read.
-    public var previousAttributes: StripeJSON? {
+    public var previousAttributes: JSONValue? {
         get {
             switch source {
             case .raw(let body): Self.trees(body).previousAttributes
@@ -156,10 +157,10 @@ public struct StripeEvent: Sendable, Equatable {
     }
 
     private struct Trees: Decodable {
-        var object: StripeJSON
-        var previousAttributes: StripeJSON?
+        var object: JSONValue
+        var previousAttributes: JSONValue?
 
-        init(object: StripeJSON, previousAttributes: StripeJSON?) {
+        init(object: JSONValue, previousAttributes: JSONValue?) {
             self.object = object
             self.previousAttributes = previousAttributes
         }
@@ -196,7 +197,7 @@ public struct StripeEvent: Sendable, Equatable {
             self.apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion)
             let data = try container.nestedContainer(keyedBy: DataKeys.self, forKey: .data)
             let notAnObject = DecodingError.typeMismatch(
-                [String: StripeJSON].self,
+                [String: JSONValue].self,
                 .init(codingPath: data.codingPath + [DataKeys.object], debugDescription: "not an object"))
             // null is "not an object" (wrongType), as an absent key is "missing" (keyNotFound, from nestedContainer).
             guard !(try data.decodeNil(forKey: .object)) else { throw notAnObject }

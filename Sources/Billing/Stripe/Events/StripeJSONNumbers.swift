@@ -1,6 +1,7 @@
 import Foundation
+import Support
 
-/// A check the `StripeJSON` tree used to make as a side effect: every number in an event body must be readable as a
+/// A check the `JSONValue` tree used to make as a side effect: every number in an event body must be readable as a
 /// `Double` (`1e400` is valid JSON syntax, and PostgreSQL's jsonb stores it, but no decoder here can read it back).
 /// The body is no longer decoded into a tree, so this one pass over the bytes keeps such events refused (400).
 enum StripeJSONNumbers {

@@ -1,5 +1,6 @@
 import Foundation
 import PGClient
+import Support
 
 /// `invoice.paid` / `invoice.payment_succeeded` (one grant per invoice, whichever event arrives first) and
 /// `invoice.payment_failed` (a past-due grace grant while Stripe retries).

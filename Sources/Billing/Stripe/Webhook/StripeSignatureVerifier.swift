@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Support
 
 /// Verifies Stripe webhook signatures (`Stripe-Signature`) as docs/api.md ("Stripe webhook") asks.
 ///
@@ -51,9 +52,9 @@ public struct StripeSignatureVerifier: Sendable, CustomStringConvertible {
             var mac = HMAC<SHA256>(key: key)
             mac.update(data: Array("\(parsed.timestamp).".utf8))
             mac.update(data: payload)
-            let expected = Array(mac.finalize())
-            // No early exit: every candidate is compared under every secret.
-            for candidate in candidates where Self.constantTimeEquals(candidate, expected) {
+            let expected = mac.finalize()
+            // No early exit: every candidate is compared under every secret, in constant time (swift-crypto's `==`).
+            for candidate in candidates where expected == candidate {
                 matched = true
             }
         }
@@ -63,35 +64,9 @@ public struct StripeSignatureVerifier: Sendable, CustomStringConvertible {
         return parsed
     }
 
-    /// Compares two byte strings in time that depends on their lengths only.
-    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
-        return difference == 0
-    }
-
     /// Decodes lowercase hex (what Stripe sends; stripe-python compares lowercase hex strings, so uppercase never
     /// matches there either); nil for anything else.
     static func decodeHex(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0, !digits.isEmpty else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        var index = 0
-        while index < digits.count {
-            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
-    private static func nibble(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        default: nil
-        }
+        text.isEmpty ? nil : Hex.decode(text, allowUppercase: false)
     }
 }

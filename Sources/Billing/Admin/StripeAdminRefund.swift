@@ -1,4 +1,3 @@
-import Billing
 import Foundation
 import Logging
 import PGClient
@@ -8,23 +7,28 @@ import PGClient
 /// idempotency key, then record the refund through the `charge.refunded` path in one transaction. A failed call is
 /// recorded so a later request may retry; Stripe answering `charge_already_refunded` means an earlier call went
 /// through, and the books are brought in line.
-struct StripeAdminRefund: Sendable {
+public struct StripeAdminRefund: Sendable {
     let pool: PGPool
     let stripe: StripeClient
 
+    public init(pool: PGPool, stripe: StripeClient) {
+        self.pool = pool
+        self.stripe = stripe
+    }
+
     /// What a refund request achieved.
-    struct Outcome: Sendable {
-        var target: StripeRefundIntents.Target
+    public struct Outcome: Sendable {
+        public var target: StripeRefundIntents.Target
         /// The Stripe refund (nil when the payment had been refunded before this request).
-        var refund: StripeRefund?
+        public var refund: StripeRefund?
         /// True when the refund had been recorded before this request.
-        var already: Bool
+        public var already: Bool
         /// Each (plan, status) the refund changed, or, when it changed nothing, the user's current ones.
-        var entitlements: [(plan: String, status: String)]
+        public var entitlements: [(plan: String, status: String)]
     }
 
     /// Refunds the payment `ref` (`in:<invoice>` or `pi:<payment intent>`) names.
-    func refund(ref: String, reason: String?, requestedBy: String, logger: Logger) async throws -> Outcome {
+    public func refund(ref: String, reason: String?, requestedBy: String, logger: Logger) async throws -> Outcome {
         let claim = try await pool.transaction { tx in
             try await StripeRefundIntents.claim(tx, ref: ref, reason: reason, requestedBy: requestedBy)
         }
@@ -120,4 +124,13 @@ struct StripeAdminRefund: Sendable {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
+}
+
+/// Stripe refund requests that end without a refund.
+public enum StripeAdminRefundError: Error, Sendable {
+    case unknownPayment
+    case inProgress
+    /// Stripe could name no payment intent or charge for the invoice.
+    case noPayment
+    case provider(StripeAPIError)
 }

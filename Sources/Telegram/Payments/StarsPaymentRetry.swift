@@ -2,15 +2,19 @@ import Billing
 import Foundation
 import Logging
 import PGClient
-import Telegram
 
 /// An operator's retry of a Stars payment kept as `dead` (its payload could not be verified, or applying it failed):
 /// the stored update is resolved again (`StarsPaymentResolver`) and applied under the ledger row's lock, once.
-struct StarsPaymentRetry: Sendable {
+public struct StarsPaymentRetry: Sendable {
     let pool: PGPool
     let resolver: StarsPaymentResolver
 
-    enum Outcome: Sendable, Equatable {
+    public init(pool: PGPool, resolver: StarsPaymentResolver) {
+        self.pool = pool
+        self.resolver = resolver
+    }
+
+    public enum Outcome: Sendable, Equatable {
         /// Applied now (`processed`), or it changed nothing (`ignored`).
         case applied(changed: Bool)
         /// Still cannot be applied; the reason is stored on the row.
@@ -18,7 +22,7 @@ struct StarsPaymentRetry: Sendable {
     }
 
     /// - Returns: nil when `id` is not a failed or dead Stars payment.
-    func retry(id: Int64) async throws -> Outcome? {
+    public func retry(id: Int64) async throws -> Outcome? {
         guard
             let event = try await pool.withConnection({ try await PaymentLedger.find($0, id: id) }),
             event.provider == .telegramStars, event.eventType == "successful_payment",
@@ -42,7 +46,7 @@ struct StarsPaymentRetry: Sendable {
                 case .duplicate, .recordedWithoutEffect: return .applied(changed: false)
                 }
             }
-        } catch let error as PGError where !TelegramUpdateDispatcher.failsOnEveryDelivery(error) {
+        } catch let error as PGError where !error.failsEveryTime {
             throw error
         } catch {
             return try await fail(id, "\(error)")

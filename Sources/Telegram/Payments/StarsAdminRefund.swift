@@ -2,27 +2,31 @@ import Billing
 import Foundation
 import Logging
 import PGClient
-import Telegram
 
 /// An operator's refund of a Stars payment, exactly once: claim the intent (its own transaction, keyed by the
 /// charge id, so concurrent requests make one `refundStarPayment` call), call the Bot API outside any transaction,
 /// then record the refund and revoke in one transaction. A failed call is recorded so a later request may retry;
 /// Telegram answering `CHARGE_ALREADY_REFUNDED` means an earlier call went through, which is success.
-struct StarsAdminRefund: Sendable {
+public struct StarsAdminRefund: Sendable {
     let pool: PGPool
     let bot: BotAPIClient
 
+    public init(pool: PGPool, bot: BotAPIClient) {
+        self.pool = pool
+        self.bot = bot
+    }
+
     /// What a refund request achieved.
-    struct Outcome: Sendable, Equatable {
+    public struct Outcome: Sendable, Equatable {
         /// True when the revocation had already been done (by an earlier request or a `refunded_payment` update).
-        var already: Bool
+        public var already: Bool
         /// The plan's entitlement status after the refund (nil when the user has no entitlement to it).
-        var entitlementStatus: String?
+        public var entitlementStatus: String?
         /// The buyer (`users.id`), for the audit log.
-        var userID: Int64?
+        public var userID: Int64?
         /// For a payment of a Stars subscription: whether its renewal is canceled (true: now or before; false: the
         /// `editUserStarSubscription` call failed, and repeating the request tries again). nil for one-time payments.
-        var renewalCanceled: Bool?
+        public var renewalCanceled: Bool?
     }
 
     /// Refunds `chargeID`.
@@ -31,7 +35,7 @@ struct StarsAdminRefund: Sendable {
     ///   - requestedBy: Who asked (stored with the intent).
     ///   - logger: The request's logger.
     /// - Throws: `StarsAdminRefundError` for the answers that are not a refund; database errors as they are.
-    func refund(chargeID: String, requestedBy: String, logger: Logger) async throws -> Outcome {
+    public func refund(chargeID: String, requestedBy: String, logger: Logger) async throws -> Outcome {
         let claim = try await pool.transaction { tx in
             try await StarsRefundIntents.claim(tx, chargeID: chargeID, requestedBy: requestedBy)
         }
@@ -125,27 +129,11 @@ struct StarsAdminRefund: Sendable {
 }
 
 /// Refund requests that end without a refund.
-enum StarsAdminRefundError: Error, Sendable {
+public enum StarsAdminRefundError: Error, Sendable {
     /// No Stars payment with this charge id.
     case unknownCharge
     /// Another request is refunding this charge right now.
     case inProgress
     /// The Bot API refused or failed (after the client's retries).
     case provider(BotAPIError)
-}
-
-extension StarsAdminRefundError: ProblemConvertible {
-    var problem: ProblemError {
-        switch self {
-        case .unknownCharge:
-            .notFound("no Telegram Stars payment with this telegram_payment_charge_id")
-        case .inProgress:
-            .conflict("a refund of this charge is in progress; try again shortly")
-        case .provider(let error):
-            ProblemError(
-                .badGateway,
-                detail: "Telegram did not refund the payment (\(error.apiDescription ?? error.kind.rawValue)); "
-                    + "the request may be repeated")
-        }
-    }
 }

@@ -3,12 +3,8 @@ import Hummingbird
 import NIOCore
 import Telegram
 
-/// What the Telegram webhook answers: an empty 200, or a Bot API method in the body (Telegram executes it, so the
-/// pre-checkout answer needs no second HTTP call and cannot be lost after we commit).
-enum TelegramWebhookReply: Sendable {
-    case empty
-    case answerPreCheckout(AnswerPreCheckoutQueryRequest)
-
+extension TelegramWebhookReply {
+    /// The webhook's 200 answer: `{}`, or the Bot API method Telegram executes.
     var response: Response {
         switch self {
         case .empty:

@@ -1,8 +1,5 @@
 import PGClient
-
-/// A JSON value as written in the catalog file, so validation can tell a missing field from a null one and a
-/// whole number from a fraction or a string, and report each precisely.
-typealias CatalogJSON = JSONValue
+import Support
 
 extension JSONValue {
     /// A short description of the value for error messages (strings are quoted and truncated).

@@ -1,11 +1,12 @@
 import Billing
+import Marketing
 import PGClient
 
 /// Measures click inserts per second with `concurrency` callers in a closed loop, batched through
-/// `BatchedClickWriter` or one INSERT per call. Used by `telebot-bench clicks` and by an opt-in test; it creates its
+/// `BatchedClickWriter` or one INSERT per call. Used by `telebot-bench clicks`; it creates its
 /// own users (Telegram ids from 9_000_000_000_000 up) and deletes them and their clicks afterwards.
-public enum ClickWriteBenchmark {
-    public enum Mode: String, Sendable, CaseIterable {
+enum ClickWriteBenchmark {
+    enum Mode: String, Sendable, CaseIterable {
         /// `BatchedClickWriter.insert`.
         case batched
         /// One autocommitted `INSERT … RETURNING id` per call.
@@ -13,18 +14,18 @@ public enum ClickWriteBenchmark {
     }
 
     /// What one run measured.
-    public struct Result: Sendable, CustomStringConvertible {
-        public var mode: Mode
-        public var concurrency: Int
-        public var clicks: Int
-        public var seconds: Double
+    struct Result: Sendable, CustomStringConvertible {
+        var mode: Mode
+        var concurrency: Int
+        var clicks: Int
+        var seconds: Double
         /// Latency of one insert, as each caller saw it.
-        public var p50Milliseconds: Double
-        public var p99Milliseconds: Double
+        var p50Milliseconds: Double
+        var p99Milliseconds: Double
 
-        public var clicksPerSecond: Double { seconds > 0 ? Double(clicks) / seconds : 0 }
+        var clicksPerSecond: Double { seconds > 0 ? Double(clicks) / seconds : 0 }
 
-        public var description: String {
+        var description: String {
             let rate = (clicksPerSecond * 10).rounded() / 10
             let p50 = (p50Milliseconds * 100).rounded() / 100
             let p99 = (p99Milliseconds * 100).rounded() / 100
@@ -34,7 +35,7 @@ public enum ClickWriteBenchmark {
     }
 
     /// Runs one mode for `duration` after a short warm-up.
-    public static func run(
+    static func run(
         pool: PGPool, mode: Mode, concurrency: Int = 64, duration: Duration = .seconds(5),
         writerConfiguration: BatchedClickWriter.Configuration = .init()
     ) async throws -> Result {
@@ -50,8 +51,7 @@ public enum ClickWriteBenchmark {
             switch mode {
             case .batched: _ = try await writer.insert(userID: userID, click: click)
             case .unbatched:
-                let row = try ClickStore.Row(userID: userID, click: click)
-                _ = try await pool.withConnection { try await ClickStore.insert($0, row: row) }
+                _ = try await pool.withConnection { try await ClickStore.insert($0, userID: userID, click: click) }
             }
         }
         _ = try await loop(userIDs: userIDs, duration: .milliseconds(500), insert: insert)
@@ -60,9 +60,9 @@ public enum ClickWriteBenchmark {
         let elapsed = ContinuousClock.now - started
         await writer.close()
         try await pool.withConnection { connection in
-            let ids = PGBind(oid: PGType.unspecified, text: PGArrayLiteral.int64(userIDs))
-            try await connection.execute(PGQuery(unsafeSQL: "DELETE FROM marketing_clicks WHERE user_id = ANY($1::bigint[])", binds: [ids]))
-            try await connection.execute(PGQuery(unsafeSQL: "DELETE FROM users WHERE id = ANY($1::bigint[])", binds: [ids]))
+            let ids = userIDs.map(String.init)
+            try await connection.execute("DELETE FROM marketing_clicks WHERE user_id = ANY(\(ids)::bigint[])")
+            try await connection.execute("DELETE FROM users WHERE id = ANY(\(ids)::bigint[])")
         }
         let sorted = latencies.sorted()
         func percentile(_ p: Double) -> Double {

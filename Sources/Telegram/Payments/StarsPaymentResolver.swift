@@ -1,17 +1,21 @@
 import Billing
 import Foundation
 import PGClient
-import Telegram
 
 /// Turns a `successful_payment` message into the `StarsPayment` the ledger applies, deciding the plan from what
 /// cannot be forged: for a renewal, the subscription recorded at its first payment (no signature check, so a rotated
 /// bot token cannot turn renewals into dead payments); otherwise the signed invoice payload.
-struct StarsPaymentResolver: Sendable {
+public struct StarsPaymentResolver: Sendable {
     let pool: PGPool
     let signer: StarsInvoicePayloadSigner
 
+    public init(pool: PGPool, signer: StarsInvoicePayloadSigner) {
+        self.pool = pool
+        self.signer = signer
+    }
+
     /// - Returns: the payment, or nil when its plan cannot be trusted (an unverifiable payload, no sender).
-    func resolve(_ message: TelegramMessage, _ payment: SuccessfulPayment, raw: String) async throws -> StarsPayment? {
+    public func resolve(_ message: TelegramMessage, _ payment: SuccessfulPayment, raw: String) async throws -> StarsPayment? {
         guard let from = message.from else { return nil }
         let renewal: StarsSubscription? =
             if payment.isRecurring == true, payment.isFirstRecurring != true {
@@ -27,7 +31,7 @@ struct StarsPaymentResolver: Sendable {
             ?? (try? signer.verify(payment.invoicePayload, expectedTelegramUserID: from.id, maxAge: nil))?.plan
         guard let plan else { return nil }
         return StarsPayment(
-            profile: TelegramUpdateDispatcher.profile(from), chargeID: payment.telegramPaymentChargeID,
+            profile: from.profile, chargeID: payment.telegramPaymentChargeID,
             currency: payment.currency, totalAmount: Int64(payment.totalAmount), plan: plan,
             subscriptionExpiration: payment.subscriptionExpiresAt, rawJSON: raw, paidAt: message.sentAt,
             invoicePayload: payment.invoicePayload, subscriptionFirstChargeID: renewal?.firstChargeID)

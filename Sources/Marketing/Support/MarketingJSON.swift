@@ -1,4 +1,0 @@
-import PGClient
-
-/// A JSON value, as stored in `marketing_clicks.metadata`.
-public typealias MarketingJSON = JSONValue
