@@ -16,7 +16,8 @@ struct AuthInitDataSigner: Sendable {
 
     /// initData for a Telegram user, `auth_date` = `authDate` (Unix seconds).
     func initData(telegramID: Int64, authDate: Int64) -> String {
-        let user = "{\"id\":\(telegramID),\"first_name\":\"Bench\",\"last_name\":\"User\",\"username\":\"bench\(telegramID)\",\"language_code\":\"en\",\"allows_write_to_pm\":true}"
+        let user =
+            "{\"id\":\(telegramID),\"first_name\":\"Bench\",\"last_name\":\"User\",\"username\":\"bench\(telegramID)\",\"language_code\":\"en\",\"allows_write_to_pm\":true}"
         let pairs = [("auth_date", "\(authDate)"), ("query_id", "AAHbench\(telegramID)"), ("user", user)]
         let check = pairs.map { "\($0.0)=\($0.1)" }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
             .joined(separator: "\n")

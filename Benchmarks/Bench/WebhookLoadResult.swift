@@ -29,7 +29,8 @@ struct WebhookLoadResult: Sendable {
     func report(bench: String, mode: String, concurrency: Int) -> String {
         let outcomeText = outcomes.keys.sorted().map { "\($0):\(outcomes[$0] ?? 0)" }.joined(separator: ",")
         return String(
-            format: "%@ mode=%@ concurrency=%d requests=%d errors=%d seconds=%.2f rps=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f client_cpu_s=%.2f outcomes=%@",
+            format:
+                "%@ mode=%@ concurrency=%d requests=%d errors=%d seconds=%.2f rps=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f client_cpu_s=%.2f outcomes=%@",
             bench, mode, concurrency, completed, errors, elapsed, throughput, percentile(0.5), percentile(0.9),
             percentile(0.99), latencies.last.map { Double($0) / 1000 } ?? 0, clientCPU, outcomeText.isEmpty ? "-" : outcomeText)
     }

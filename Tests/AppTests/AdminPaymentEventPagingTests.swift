@@ -69,9 +69,10 @@ import Testing
 
     @Test func badFiltersAre400ProblemJSON() async throws {
         try await AdminAppHarness.with { app in
-            for query in ["status=bogus", "provider=paypal", "limit=0", "limit=501", "cursor=not-a-cursor", "user_id=-1",
-                "user_id=1&telegram_id=2"]
-            {
+            for query in [
+                "status=bogus", "provider=paypal", "limit=0", "limit=501", "cursor=not-a-cursor", "user_id=-1",
+                "user_id=1&telegram_id=2",
+            ] {
                 let response = try await app.admin(.get, "/admin/v1/payment-events?\(query)")
                 #expect(response.status == .badRequest, "\(query)")
                 #expect(response.headers[.contentType] == "application/problem+json")

@@ -76,7 +76,8 @@ import Testing
             #expect(response.json?["payment"] as? String == "pi:pi_one")
             #expect(app.stripe.requests(path: "/v1/refunds").first?.formFields.first { $0.name == "reason" }?.value == "duplicate")
             #expect(try await app.count("SELECT count(*) FROM payment_refunds WHERE ref = 'pi:pi_one'") == 1)
-            #expect(try await app.count("SELECT count(*) FROM user_entitlements WHERE plan = 'premium_monthly' AND status = 'revoked'") == 1)
+            #expect(
+                try await app.count("SELECT count(*) FROM user_entitlements WHERE plan = 'premium_monthly' AND status = 'revoked'") == 1)
             #expect(try await app.count("SELECT count(*) FROM user_entitlements WHERE plan = 'boost_week' AND status = 'active'") == 1)
         }
     }
@@ -99,7 +100,9 @@ import Testing
                 #expect(Int(response.status.code) == status, "\(json)")
                 #expect(response.headers[.contentType] == "application/problem+json")
             }
-            #expect(try await app.admin(.post, "/admin/v1/stripe/refunds", json: #"{"invoice_id":"in_bad"}"#, token: nil).status == .unauthorized)
+            #expect(
+                try await app.admin(.post, "/admin/v1/stripe/refunds", json: #"{"invoice_id":"in_bad"}"#, token: nil).status
+                    == .unauthorized)
             #expect(app.stripe.requests(path: "/v1/refunds").isEmpty)
             #expect(try await app.count("SELECT count(*) FROM stripe_refunds") == 0)
             #expect(try await app.count("SELECT count(*) FROM payment_refunds") == 0)

@@ -43,7 +43,7 @@ enum AppTestSupport {
         logger: Logger = quietLogger,
         metrics: AppMetrics = AppMetrics(),
         extraModules: [any AppModule.Type] = [TestRoutes.self],
-        readinessTimeout: Duration = .seconds(2),
+        readinessTimeout: Duration = .seconds(30),
         testing: TestingSetup = .router,
         configOverrides: [String: String] = [:],
         readinessCacheTTL: Duration = .zero,
@@ -97,7 +97,7 @@ enum TestRoutes: AppModule {
     /// Waits (up to 20 s) until the `/test/slow` request tagged `tag` is being handled, so a test acts on a
     /// request that is really in flight rather than one still connecting on a busy machine.
     static func waitForSlow(tag: String) async throws -> Bool {
-        try await eventually(timeout: .seconds(20)) { slowStarted.withLock { $0.contains(tag) } }
+        try await eventually(timeout: .seconds(60)) { slowStarted.withLock { $0.contains(tag) } }
     }
 
     static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {

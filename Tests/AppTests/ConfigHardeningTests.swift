@@ -2,8 +2,8 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import PGClient
-import Testing
 import TestSupport
+import Testing
 
 @testable import App
 
@@ -51,8 +51,10 @@ import TestSupport
             return value
         }
         var composeEnvironment: [String: String] = [:]
-        for name in ["DATABASE_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "STRIPE_API_KEY",
-                     "STRIPE_WEBHOOK_SECRET", "JWT_SECRET", "ADMIN_TOKEN"] {
+        for name in [
+            "DATABASE_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "STRIPE_API_KEY",
+            "STRIPE_WEBHOOK_SECRET", "JWT_SECRET", "ADMIN_TOKEN",
+        ] {
             composeEnvironment[name] = try composeValue(name)
         }
         // As compose ships them, they are valid for development (TELEBOT_ENV unset or development).
@@ -92,15 +94,23 @@ import TestSupport
         let cases: [(String, String, String)] = [
             ("postgres://app:s3cret@db.example:5432/telebot", "s3cret", "dbname=telebot host=db.example password=*** port=5432 user=app"),
             // A percent-encoded '@' in a URI password.
-            ("postgresql://app:p%40ss%40word@db.example/telebot?sslmode=require", "p@ss@word",
-             "dbname=telebot host=db.example password=*** sslmode=require user=app"),
-            ("postgres://db.example/telebot?password=xyzzy-secret&application_name=tb", "xyzzy-secret",
-             "application_name=tb dbname=telebot host=db.example password=***"),
+            (
+                "postgresql://app:p%40ss%40word@db.example/telebot?sslmode=require", "p@ss@word",
+                "dbname=telebot host=db.example password=*** sslmode=require user=app"
+            ),
+            (
+                "postgres://db.example/telebot?password=xyzzy-secret&application_name=tb", "xyzzy-secret",
+                "application_name=tb dbname=telebot host=db.example password=***"
+            ),
             ("postgres://h/db?password=x", "password=x", "dbname=db host=h password=***"),
-            ("host=db.example user=app password='pa ss@w\\'rd' dbname=telebot", "pa ss@w'rd",
-             "dbname=telebot host=db.example password=*** user=app"),
-            ("host=/tmp port=5432 password=p@ss dbname=d sslpassword=keypass", "keypass",
-             "dbname=d host=/tmp password=*** port=5432 sslpassword=***"),
+            (
+                "host=db.example user=app password='pa ss@w\\'rd' dbname=telebot", "pa ss@w'rd",
+                "dbname=telebot host=db.example password=*** user=app"
+            ),
+            (
+                "host=/tmp port=5432 password=p@ss dbname=d sslpassword=keypass", "keypass",
+                "dbname=d host=/tmp password=*** port=5432 sslpassword=***"
+            ),
             ("user=app dbname='my db'", "§", "dbname='my db' user=app"),
         ]
         for (conninfo, secret, expected) in cases {

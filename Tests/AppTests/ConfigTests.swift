@@ -56,8 +56,10 @@ import Testing
         ])
         let config = try AppConfig.load(from: environment)
         let logged = config.redactedDescription.values.joined(separator: " ")
-        for secret in ["s3cretpw", "sk_live_verysecret", "admintokenvalue", "whsec_abcdef", "test-token-not-real",
-                       "test-webhook-secret", String(repeating: "k", count: 48)] {
+        for secret in [
+            "s3cretpw", "sk_live_verysecret", "admintokenvalue", "whsec_abcdef", "test-token-not-real",
+            "test-webhook-secret", String(repeating: "k", count: 48),
+        ] {
             #expect(!logged.contains(secret), "\(secret) leaked")
         }
         #expect(config.redactedDescription["database_url"] == "dbname=telebot host=db.example password=*** port=5432 user=app")

@@ -27,7 +27,9 @@ import Testing
     @Test func readyFlipsTo503WhenPostgresStopsAndBackWhenItReturns() async throws {
         let cluster = try await PrivateCluster.start()
         let pool = PGPool(configuration: PGPoolConfiguration(conninfo: cluster.conninfo(), size: 2))
-        try await AppTestSupport.withApp(pool: pool, testing: .live) { client in
+        // A generous readiness timeout: the first connection to a fresh cluster on a loaded machine can take longer
+        // than the default 2 s; the test is about the answer flipping, not about its speed.
+        try await AppTestSupport.withApp(pool: pool, readinessTimeout: .seconds(30), testing: .live) { client in
             let before = try await client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil)
             #expect(before.status == .ok)
             #expect(before.json?["status"] as? String == "ready")

@@ -24,7 +24,8 @@ import Testing
                 INSERT INTO telegram_updates (update_id, kind, received_at) VALUES
                     (100, 'message', now() - interval '2 days'), (101, 'message', now() - interval '1 hour')
                 """)
-            let user = try await connection.query("INSERT INTO users (telegram_user_id) VALUES (9001) RETURNING id").first?
+            let user =
+                try await connection.query("INSERT INTO users (telegram_user_id) VALUES (9001) RETURNING id").first?
                 .decode("id", as: Int64.self) ?? 0
             try await connection.execute(
                 """
@@ -80,7 +81,8 @@ import Testing
             #expect(
                 try await Self.count(
                     pool,
-                    "SELECT count(*) FROM payment_events WHERE payload IS NULL AND payload_purged_at IS NOT NULL AND event_id IN ('evt_old', 'evt_old_ignored')")
+                    "SELECT count(*) FROM payment_events WHERE payload IS NULL AND payload_purged_at IS NOT NULL AND event_id IN ('evt_old', 'evt_old_ignored')"
+                )
                     == 2)
             #expect(
                 try await Self.count(

@@ -3,8 +3,8 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 @testable import App
 
@@ -51,9 +51,10 @@ import Glibc
         reader.start()
         writer.flush(timeout: .seconds(20))
         close(writeEnd)
-        #expect(try await eventually(timeout: .seconds(20)) {
-            received.withLock { $0.count } == (total - dropped) * 100
-        })
+        #expect(
+            try await eventually(timeout: .seconds(60)) {
+                received.withLock { $0.count } == (total - dropped) * 100
+            })
         let lines = received.withLock { String(decoding: $0, as: UTF8.self) }.split(separator: "\n")
         #expect(lines.count == total - dropped)
         #expect(lines.allSatisfy { $0 == line })

@@ -5,6 +5,7 @@ import NIOCore
 import PGClient
 import TestSupport
 import Testing
+
 @testable import App
 
 // MARK: - Mini App initData exchange
@@ -27,7 +28,8 @@ extension MalformedInputTests {
                     if let contentType { headers[.contentType] = contentType }
                     // Sign-in bodies over 16 KiB are refused before anything reads them.
                     let expected: HTTPResponse.Status =
-                        body.bytes.count > BodyLimitMiddleware.smallBodyBytes ? .contentTooLarge
+                        body.bytes.count > BodyLimitMiddleware.smallBodyBytes
+                        ? .contentTooLarge
                         : contentType?.contains("json") == true ? body.asAuthJSON : .unauthorized
                     let response = try await Self.auth(app, headers: headers, body: body.bytes)
                     Self.expectProblem(response, expected, "\(body) / \(contentType ?? "no type")")

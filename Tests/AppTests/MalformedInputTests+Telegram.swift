@@ -5,6 +5,7 @@ import NIOCore
 import PGClient
 import TestSupport
 import Testing
+
 @testable import App
 
 // MARK: - Telegram webhook

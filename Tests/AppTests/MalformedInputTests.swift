@@ -5,6 +5,7 @@ import NIOCore
 import PGClient
 import TestSupport
 import Testing
+
 @testable import App
 
 /// Hostile and malformed input on the three unauthenticated entry points (the Stripe webhook, the Telegram webhook and

@@ -10,7 +10,7 @@ import Testing
 
 @Suite struct MiddlewareTests {
     @Test func requestIDIsEchoedWhenTheClientSendsASaneOne() async throws {
-        try await AppTestSupport.withApp() { client in
+        try await AppTestSupport.withApp { client in
             let response = try await client.execute(
                 uri: "/health/live", method: .get, headers: [.xRequestID: "abc-123.DEF:9"], body: nil)
             #expect(response.status == .ok)
@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func requestIDIsGeneratedWhenMissingOrUnsafe() async throws {
-        try await AppTestSupport.withApp() { client in
+        try await AppTestSupport.withApp { client in
             let first = try await client.execute(uri: "/health/live", method: .get, headers: [:], body: nil)
             let second = try await client.execute(uri: "/health/live", method: .get, headers: [:], body: nil)
             let firstID = try #require(first.headers[.xRequestID])
@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func notFoundIsProblemJSONWithRequestID() async throws {
-        try await AppTestSupport.withApp() { client in
+        try await AppTestSupport.withApp { client in
             let response = try await client.execute(
                 uri: "/no/such/thing", method: .get, headers: [.xRequestID: "req-404"], body: nil)
             #expect(response.status == .notFound)
@@ -53,7 +53,7 @@ import Testing
     }
 
     @Test func wrongMethodIsProblemJSON405WithAllow() async throws {
-        try await AppTestSupport.withApp() { client in
+        try await AppTestSupport.withApp { client in
             let response = try await client.execute(uri: "/health/ready", method: .delete, headers: [:], body: nil)
             #expect(response.status == .methodNotAllowed)
             #expect(response.headers[.contentType] == "application/problem+json")
@@ -90,7 +90,7 @@ import Testing
     }
 
     @Test func problemErrorsKeepStatusTitleAndHeaders() async throws {
-        try await AppTestSupport.withApp() { client in
+        try await AppTestSupport.withApp { client in
             let response = try await client.execute(uri: "/test/teapot", method: .get, headers: [:], body: nil)
             #expect(response.status == .tooManyRequests)
             #expect(response.headers[.retryAfter] == "7")
@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func malformedJSONIs400ProblemJSON() async throws {
-        try await AppTestSupport.withApp() { client in
+        try await AppTestSupport.withApp { client in
             let bad = try await client.execute(
                 uri: "/test/echo", method: .post, headers: [.contentType: "application/json"],
                 body: ByteBuffer(string: "{\"name\": "))
@@ -115,7 +115,7 @@ import Testing
     }
 
     @Test func bodyOverOneMebibyteIs413() async throws {
-        try await AppTestSupport.withApp() { client in
+        try await AppTestSupport.withApp { client in
             let limit = 1 << 20
             let atLimit = try await client.execute(
                 uri: "/test/size", method: .post, headers: [:], body: ByteBuffer(repeating: 0x61, count: limit))

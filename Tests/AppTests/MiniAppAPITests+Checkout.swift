@@ -7,15 +7,17 @@ import MiniApp
 import NIOCore
 import TestSupport
 import Testing
+
 @testable import App
 
 extension MiniAppAPITests {
     @Test func invoiceLimitAndCursorAreValidated() async throws {
         try await MiniAppAppHarness.with { harness in
             let signedIn = try await harness.signIn(telegramID: Self.telegramID)
-            for query in ["limit=0", "limit=101", "limit=-1", "limit=abc", "cursor=***", "cursor=bm90LWEtY3Vyc29y",
-                "cursor=" + String(repeating: "A", count: 200), "cursor=MTIz"]
-            {
+            for query in [
+                "limit=0", "limit=101", "limit=-1", "limit=abc", "cursor=***", "cursor=bm90LWEtY3Vyc29y",
+                "cursor=" + String(repeating: "A", count: 200), "cursor=MTIz",
+            ] {
                 let response = try await harness.request(.get, "/api/v1/billing/invoices?\(query)", token: signedIn.token)
                 Self.expectProblem(response, .badRequest)
             }

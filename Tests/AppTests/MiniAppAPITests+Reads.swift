@@ -7,6 +7,7 @@ import MiniApp
 import NIOCore
 import TestSupport
 import Testing
+
 @testable import App
 
 extension MiniAppAPITests {

@@ -7,6 +7,7 @@ import MiniApp
 import NIOCore
 import TestSupport
 import Testing
+
 @testable import App
 
 /// The Mini App HTTP API in process (`app.test(.router)`), as docs/api.md fixes it: the initData exchange, bearer
@@ -83,7 +84,9 @@ import Testing
             let text = try PrometheusText(harness.metrics.registry.emitToString())
             #expect(text.value("miniapp_exchange_latency_seconds_count") == 1)
             let buckets = Set(text.samples.filter { $0.name == "miniapp_exchange_latency_seconds_bucket" }.compactMap { $0.labels["le"] })
-            #expect(buckets == ["0.01", "0.05", "0.1", "0.5", "1.0", "+Inf"] || buckets == ["0.01", "0.05", "0.1", "0.5", "1", "+Inf"], "\(buckets)")
+            #expect(
+                buckets == ["0.01", "0.05", "0.1", "0.5", "1.0", "+Inf"] || buckets == ["0.01", "0.05", "0.1", "0.5", "1", "+Inf"],
+                "\(buckets)")
         }
     }
 

@@ -78,7 +78,8 @@ import Testing
         #expect(!outline.references.isEmpty)
         for reference in outline.references {
             let parts = reference.split(separator: "/").map(String.init)
-            let resolves = parts.count == 4 && parts[0] == "#" && parts[1] == "components"
+            let resolves =
+                parts.count == 4 && parts[0] == "#" && parts[1] == "components"
                 && outline.components[parts[2]]?.contains(parts[3]) == true
             #expect(resolves, "unresolved $ref \(reference)")
         }
@@ -114,9 +115,10 @@ import Testing
                     ID:
                       name: id
                 """)
-        #expect(outline.operations == [
-            .init(method: "get", path: "/a/{id}"): ["200", "404"], .init(method: "post", path: "/b"): ["201"],
-        ])
+        #expect(
+            outline.operations == [
+                .init(method: "get", path: "/a/{id}"): ["200", "404"], .init(method: "post", path: "/b"): ["201"],
+            ])
         #expect(outline.references == ["#/components/parameters/ID", "#/components/responses/NotFound"])
         #expect(outline.components == ["parameters": ["ID"]])
         #expect(outline.operationIDs == ["b"])

@@ -59,15 +59,18 @@ import Testing
              {"code": "b", "name": "B", "period_days": 1, "stripe_price_id": "price_1"}]
             """
         ).map(\.description)
-        #expect(rendered == [
-            #"plan "a": code appears more than once"#,
-            #"plan "b": stripe_price_id "price_1" is already used by plan "a""#,
-        ])
+        #expect(
+            rendered == [
+                #"plan "a": code appears more than once"#,
+                #"plan "b": stripe_price_id "price_1" is already used by plan "a""#,
+            ])
     }
 
     @Test func malformedFilesAreRefusedAsAWhole() {
-        for (json, expected) in [("{\"code\": \"a\"}", "top level must be a JSON array"), ("[1,", "not JSON"),
-                                 ("[42]", "must be a JSON object")] {
+        for (json, expected) in [
+            ("{\"code\": \"a\"}", "top level must be a JSON array"), ("[1,", "not JSON"),
+            ("[42]", "must be a JSON object"),
+        ] {
             do {
                 _ = try PlanCatalog.parse(data: Data(json.utf8))
                 Issue.record("accepted \(json)")
@@ -131,9 +134,11 @@ import Testing
             let plans = try await rows(pool)
             #expect(plans.count == 4)
             #expect(plans["premium_yearly"]?.active == false)
-            #expect(plans["premium_monthly"] == Plan(
-                code: "premium_monthly", name: "Premium (monthly)", periodDays: 31,
-                stripePriceID: "price_premium_monthly_v2", starsPrice: 300, recurring: true, active: true))
+            #expect(
+                plans["premium_monthly"]
+                    == Plan(
+                        code: "premium_monthly", name: "Premium (monthly)", periodDays: 31,
+                        stripePriceID: "price_premium_monthly_v2", starsPrice: 300, recurring: true, active: true))
             let active = try await pool.withConnection { try await PlanStore.activePlans($0).map(\.code) }
             #expect(active == ["boost_week", "premium_monthly", "lifetime"])
 

@@ -77,7 +77,9 @@ struct PrometheusText {
         guard let first = name.unicodeScalars.first, first.properties.isAlphabetic || first == "_" || first == ":" else {
             return false
         }
-        return name.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "_" || $0 == ":" }
+        return name.unicodeScalars.allSatisfy {
+            ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "_" || $0 == ":"
+        }
     }
 
     static func parseSample(_ line: String, number: Int) throws -> Sample {

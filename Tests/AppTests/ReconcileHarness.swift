@@ -1,11 +1,12 @@
-@testable import Billing
 import Foundation
 import PGClient
 import ServiceLifecycle
 import Telegram
 import TestSupport
 import Testing
+
 @testable import App
+@testable import Billing
 
 /// A database with a Stripe plan and a Stars plan, a fake Stripe and a fake Bot API, and the reconciler `serve` and
 /// `telebot reconcile` build from that configuration.

@@ -1,11 +1,12 @@
-@testable import Billing
 import Foundation
 import PGClient
 import ServiceLifecycle
 import Telegram
 import TestSupport
 import Testing
+
 @testable import App
+@testable import Billing
 
 extension ReconcileTests {
     @Test func sinceDurations() {
@@ -22,9 +23,10 @@ extension ReconcileTests {
             #"{"object":"list","data":[ {"id":"evt_1","s":"a,]}\"x"} ,{"id":"evt_2","n":[1,{"k":2}]}],"has_more":true}"#.utf8)
         let page = try #require(StripeListSlicer.slice(list))
         #expect(page.hasMore)
-        #expect(page.items.map { String(decoding: $0, as: UTF8.self) } == [
-            #"{"id":"evt_1","s":"a,]}\"x"}"#, #"{"id":"evt_2","n":[1,{"k":2}]}"#,
-        ])
+        #expect(
+            page.items.map { String(decoding: $0, as: UTF8.self) } == [
+                #"{"id":"evt_1","s":"a,]}\"x"}"#, #"{"id":"evt_2","n":[1,{"k":2}]}"#,
+            ])
         #expect(StripeListSlicer.slice(Data("[]".utf8)) == nil)
     }
 

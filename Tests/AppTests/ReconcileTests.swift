@@ -1,11 +1,12 @@
-@testable import Billing
 import Foundation
 import PGClient
 import ServiceLifecycle
 import Telegram
 import TestSupport
 import Testing
+
 @testable import App
+@testable import Billing
 
 @Suite struct ReconcileTests {
     typealias H = ReconcileHarness

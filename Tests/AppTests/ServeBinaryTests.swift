@@ -148,11 +148,13 @@ import Testing
             #expect(response.headers.first(name: "content-type") == "text/plain; version=0.0.4; charset=utf-8")
             let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
             let parsed = try PrometheusText(text)
-            for name in ["billing_checkout_started_total", "billing_payments_total", "telegram_payments_total",
-                         "telegram_payment_value_total", "miniapp_sessions_total", "miniapp_exchange_latency_seconds",
-                         "miniapp_checkout_start_total", "miniapp_portal_open_total", "marketing_posts_total",
-                         "marketing_clicks_total", "webhook_events_total", "http_requests_total",
-                         "http_request_duration_seconds", "db_pool_connections"] {
+            for name in [
+                "billing_checkout_started_total", "billing_payments_total", "telegram_payments_total",
+                "telegram_payment_value_total", "miniapp_sessions_total", "miniapp_exchange_latency_seconds",
+                "miniapp_checkout_start_total", "miniapp_portal_open_total", "marketing_posts_total",
+                "marketing_clicks_total", "webhook_events_total", "http_requests_total",
+                "http_request_duration_seconds", "db_pool_connections",
+            ] {
                 #expect(parsed.types[name] != nil, "\(name) missing")
             }
             // One series per plan of the synced catalog; readiness probes already counted.

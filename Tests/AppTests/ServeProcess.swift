@@ -47,7 +47,8 @@ final class ServeProcess: Sendable {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
             request.method = .GET
             if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)),
-               Int(response.status.code) == status {
+                Int(response.status.code) == status
+            {
                 return ContinuousClock.now - started
             }
             try await Task.sleep(for: .milliseconds(10))

@@ -36,12 +36,13 @@ struct StripeAppHarness: Sendable {
                     """)
             }
             let config = try AppConfig.load(
-                from: AppTestSupport.environment([
-                    "STRIPE_WEBHOOK_SECRET": "\(secret),\(oldSecret)",
-                    "STRIPE_WEBHOOK_TOLERANCE_SECONDS": "\(tolerance)",
-                    "STRIPE_API_KEY": FakeStripe.defaultAPIKey,
-                    "ADMIN_TOKEN": adminToken,
-                ].merging(overrides) { _, new in new }))
+                from: AppTestSupport.environment(
+                    [
+                        "STRIPE_WEBHOOK_SECRET": "\(secret),\(oldSecret)",
+                        "STRIPE_WEBHOOK_TOLERANCE_SECONDS": "\(tolerance)",
+                        "STRIPE_API_KEY": FakeStripe.defaultAPIKey,
+                        "ADMIN_TOKEN": adminToken,
+                    ].merging(overrides) { _, new in new }))
             let metrics = AppMetrics()
             let dependencies = AppDependencies(
                 pool: pool, httpClient: .shared, logger: AppTestSupport.quietLogger, metrics: metrics)

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import Testing
 import TestSupport
+import Testing
 
 @testable import App
 
@@ -64,7 +64,11 @@ import TestSupport
                 ("missing", try await app.deliver(body, signature: .some(nil))),
                 ("wrong secret", try await app.deliver(body, secret: "whsec_notOurs")),
                 ("garbage", try await app.deliver(body, signature: "nonsense")),
-                ("tampered", try await app.deliver(body + Data(" ".utf8), signature: FakeStripe.signedWebhook(payload: body, secret: H.secret, timestamp: now))),
+                (
+                    "tampered",
+                    try await app.deliver(
+                        body + Data(" ".utf8), signature: FakeStripe.signedWebhook(payload: body, secret: H.secret, timestamp: now))
+                ),
                 ("too old", try await app.deliver(body, timestamp: now - H.tolerance - 60)),
                 ("future", try await app.deliver(body, timestamp: now + H.tolerance + 60)),
             ]

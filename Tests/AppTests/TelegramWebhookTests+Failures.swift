@@ -6,6 +6,7 @@ import PGClient
 import Telegram
 import TestSupport
 import Testing
+
 @testable import App
 
 extension TelegramWebhookTests {

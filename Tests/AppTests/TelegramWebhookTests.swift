@@ -6,6 +6,7 @@ import PGClient
 import Telegram
 import TestSupport
 import Testing
+
 @testable import App
 
 /// `POST /webhooks/telegram` over the real application, a real database and a fake Bot API.

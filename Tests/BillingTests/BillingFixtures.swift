@@ -4,8 +4,10 @@ import PGClient
 
 /// Rows most billing tests need: a plan and a user.
 enum BillingFixtures {
-    static func plan(_ pool: PGPool, code: String = "premium_monthly", days: Int = 30, stars: Int? = 250,
-                     stripePrice: String? = "price_premium_monthly", recurring: Bool = true) async throws {
+    static func plan(
+        _ pool: PGPool, code: String = "premium_monthly", days: Int = 30, stars: Int? = 250,
+        stripePrice: String? = "price_premium_monthly", recurring: Bool = true
+    ) async throws {
         try await pool.withConnection { connection in
             try await connection.execute(
                 """
@@ -18,7 +20,9 @@ enum BillingFixtures {
 
     static func user(_ pool: PGPool, telegramID: Int64 = 1001) async throws -> Int64 {
         try await pool.withConnection { connection in
-            try await UserStore.upsert(connection, profile: TelegramProfile(telegramID: telegramID, username: "user\(telegramID)", firstName: "Ann")).id
+            try await UserStore.upsert(
+                connection, profile: TelegramProfile(telegramID: telegramID, username: "user\(telegramID)", firstName: "Ann")
+            ).id
         }
     }
 

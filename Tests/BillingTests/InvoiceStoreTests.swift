@@ -10,8 +10,9 @@ import Testing
             let userID = try await BillingFixtures.user(pool)
             let created = Date(timeIntervalSince1970: 1_700_000_000)
             @Sendable func invoice(_ status: InvoiceStatus) -> Invoice {
-                Invoice(provider: .stripe, providerInvoiceID: "in_1", userID: userID, plan: nil, amount: 999,
-                        currency: "usd", status: status, hostedURL: "https://pay.example/in_1", createdAt: created)
+                Invoice(
+                    provider: .stripe, providerInvoiceID: "in_1", userID: userID, plan: nil, amount: 999,
+                    currency: "usd", status: status, hostedURL: "https://pay.example/in_1", createdAt: created)
             }
             let results = try await pool.transaction { tx in
                 [
@@ -38,10 +39,12 @@ import Testing
             try await pool.transaction { tx in
                 for index in 0..<25 {
                     // Pairs share a created_at so the id tie-breaker matters.
-                    try await InvoiceStore.upsert(tx, Invoice(
-                        provider: index % 2 == 0 ? .stripe : .telegramStars, providerInvoiceID: "inv_\(index)",
-                        userID: userID, plan: nil, amount: Int64(index), currency: index % 2 == 0 ? "USD" : "XTR",
-                        status: .paid, createdAt: base.addingTimeInterval(Double(index / 2) * 60)))
+                    try await InvoiceStore.upsert(
+                        tx,
+                        Invoice(
+                            provider: index % 2 == 0 ? .stripe : .telegramStars, providerInvoiceID: "inv_\(index)",
+                            userID: userID, plan: nil, amount: Int64(index), currency: index % 2 == 0 ? "USD" : "XTR",
+                            status: .paid, createdAt: base.addingTimeInterval(Double(index / 2) * 60)))
                 }
             }
             var seen: [String] = []
@@ -55,9 +58,11 @@ import Testing
                 // A new invoice arrives between pages: it is newer, so it must not shift later pages.
                 let newID = "new_\(seen.count)"
                 _ = try await pool.transaction { tx in
-                    try await InvoiceStore.upsert(tx, Invoice(
-                        provider: .stripe, providerInvoiceID: newID, userID: userID, plan: nil, amount: 1,
-                        currency: "USD", status: .open, createdAt: Date()))
+                    try await InvoiceStore.upsert(
+                        tx,
+                        Invoice(
+                            provider: .stripe, providerInvoiceID: newID, userID: userID, plan: nil, amount: 1,
+                            currency: "USD", status: .open, createdAt: Date()))
                 }
             } while cursor != nil
             #expect(seen.count == 25)

@@ -72,7 +72,8 @@ extension MoneyLifecycleRuleTests {
             let paidEnd = Self.now + S.days(1)
             _ = try await S.receive(
                 processor,
-                Self.invoiceBody(invoiceID: FakeStripe.newID("in"), subscription: subscription, user: user, start: paidEnd - S.days(30), end: paidEnd))
+                Self.invoiceBody(
+                    invoiceID: FakeStripe.newID("in"), subscription: subscription, user: user, start: paidEnd - S.days(30), end: paidEnd))
             let renewal = FakeStripe.newID("in")
             _ = try await S.receive(
                 processor,
@@ -99,7 +100,9 @@ extension MoneyLifecycleRuleTests {
             let subscription = FakeStripe.newID("sub")
             _ = try await S.receive(
                 processor,
-                Self.invoiceBody(invoiceID: FakeStripe.newID("in"), subscription: subscription, user: user, start: Self.now - S.days(1), end: Self.now + S.days(29)))
+                Self.invoiceBody(
+                    invoiceID: FakeStripe.newID("in"), subscription: subscription, user: user, start: Self.now - S.days(1),
+                    end: Self.now + S.days(29)))
             // 30 more days of the same plan, bought another way (Stars, an operator): a duration grant.
             let bought = Self.now
             _ = try await pool.transaction { tx in

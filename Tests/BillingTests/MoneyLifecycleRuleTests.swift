@@ -187,9 +187,11 @@ import Testing
             let end = Self.now + S.days(29)
             _ = try await S.receive(
                 processor,
-                Self.invoiceBody(invoiceID: invoice, subscription: "sub_d", user: user, start: Self.now - S.days(1), end: end, charge: charge))
+                Self.invoiceBody(
+                    invoiceID: invoice, subscription: "sub_d", user: user, start: Self.now - S.days(1), end: end, charge: charge))
             _ = try await S.receive(
-                processor, Self.disputeBody(type: "charge.dispute.created", id: "dp_1", charge: charge, paymentIntent: nil, status: "needs_response"))
+                processor,
+                Self.disputeBody(type: "charge.dispute.created", id: "dp_1", charge: charge, paymentIntent: nil, status: "needs_response"))
             #expect(try await Self.reading(pool, user: user)?.0 == "revoked")
             _ = try await S.receive(
                 processor, Self.disputeBody(type: "charge.dispute.closed", id: "dp_1", charge: charge, paymentIntent: nil, status: "won"))
@@ -197,7 +199,8 @@ import Testing
             #expect(try await Self.reading(pool, user: user)?.1 == end)
             // A late `created` of a closed dispute does not suspend again.
             _ = try await S.receive(
-                processor, Self.disputeBody(type: "charge.dispute.created", id: "dp_1", charge: charge, paymentIntent: nil, status: "needs_response"))
+                processor,
+                Self.disputeBody(type: "charge.dispute.created", id: "dp_1", charge: charge, paymentIntent: nil, status: "needs_response"))
             #expect(try await Self.reading(pool, user: user)?.0 == "active")
             // Another dispute of the same charge, lost: the access ends for good.
             _ = try await S.receive(

@@ -13,9 +13,10 @@ import Testing
                 for _ in 0..<50 {
                     group.addTask {
                         try await pool.transaction { tx in
-                            guard let eventRow = try await PaymentLedger.claim(
-                                tx, provider: .telegramStars, eventID: "charge_1", eventType: "successful_payment",
-                                payload: PGRawJSON("{\"a\":1}"))
+                            guard
+                                let eventRow = try await PaymentLedger.claim(
+                                    tx, provider: .telegramStars, eventID: "charge_1", eventType: "successful_payment",
+                                    payload: PGRawJSON("{\"a\":1}"))
                             else { return false }
                             try await GrantStore.grant(
                                 tx,

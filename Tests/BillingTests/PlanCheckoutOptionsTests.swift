@@ -1,8 +1,8 @@
 import Billing
 import Foundation
 import PGClient
-import Testing
 import TestSupport
+import Testing
 
 /// `trial_days`, `allow_promotion_codes` and `automatic_tax` in the plan catalog: validated by `plans sync` with
 /// messages naming the plan and field, and stored in `plans`.

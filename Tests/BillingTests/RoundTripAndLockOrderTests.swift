@@ -45,12 +45,13 @@ import Testing
             let invoice = FakeStripe.newID("in")
             let paid = FakeStripe.invoicePaid(
                 invoiceID: invoice, userID: user, plan: S.plan, periodStart: S.now, periodEnd: S.now + S.days(30))
-            let succeeded = try JSONSerialization.data(withJSONObject: {
-                var object = try JSONSerialization.jsonObject(with: paid) as? [String: Any] ?? [:]
-                object["id"] = FakeStripe.newID("evt")
-                object["type"] = "invoice.payment_succeeded"
-                return object
-            }())
+            let succeeded = try JSONSerialization.data(
+                withJSONObject: {
+                    var object = try JSONSerialization.jsonObject(with: paid) as? [String: Any] ?? [:]
+                    object["id"] = FakeStripe.newID("evt")
+                    object["type"] = "invoice.payment_succeeded"
+                    return object
+                }())
             #expect(try await S.receive(processor, paid) == .processed)
             #expect(try await S.receive(processor, succeeded) == .ignored)
             #expect(try await BillingFixtures.count(pool, "SELECT count(*) FROM entitlement_grants") == 1)

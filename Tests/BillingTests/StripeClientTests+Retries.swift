@@ -2,8 +2,8 @@ import AsyncHTTPClient
 import Billing
 import Foundation
 import Logging
-import Testing
 import TestSupport
+import Testing
 
 extension StripeClientTests {
     @Test func stripeShouldRetryHeaderOverridesTheStatus() async throws {

@@ -2,8 +2,8 @@ import AsyncHTTPClient
 import Billing
 import Foundation
 import Logging
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct StripeClientTests {
     static let publicBaseURL = "https://bot.example.test/app"
@@ -160,8 +160,9 @@ import TestSupport
             #expect(form["return_url"] == Self.publicBaseURL + "/miniapp/")
             let custom = try await client.createBillingPortalSession(customer: "cus_abc", returnPath: "/miniapp/?from=portal")
             #expect(custom.id != portal.id)
-            #expect(stripe.requests(path: "/v1/billing_portal/sessions").last?.form["return_url"]
-                == Self.publicBaseURL + "/miniapp/?from=portal")
+            #expect(
+                stripe.requests(path: "/v1/billing_portal/sessions").last?.form["return_url"]
+                    == Self.publicBaseURL + "/miniapp/?from=portal")
         }
     }
 

@@ -1,8 +1,8 @@
 import Billing
 import Foundation
 import Support
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct StripeEventDecodingTests {
     static func decode(_ data: Data) -> Result<StripeEvent, StripeEventDecodingError> {
@@ -271,8 +271,9 @@ import TestSupport
 
         // Asking for the wrong kind of object.
         #expect(try viewError(invoice) { _ = try $0.charge() } == .unexpectedObject(expected: "charge", actual: "invoice"))
-        #expect(try viewError(subscription) { _ = try $0.invoice() }
-            == .unexpectedObject(expected: "invoice", actual: "subscription"))
+        #expect(
+            try viewError(subscription) { _ = try $0.invoice() }
+                == .unexpectedObject(expected: "invoice", actual: "subscription"))
     }
 
     @Test func decodingErrorDescriptionsNameThePathButNotValues() {

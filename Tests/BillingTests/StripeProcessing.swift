@@ -2,8 +2,8 @@ import Billing
 import Foundation
 import Logging
 import PGClient
-import Testing
 import TestSupport
+import Testing
 
 /// Set-up shared by the Stripe processing tests: a recurring plan priced `price_123` (FakeStripe's default price),
 /// a one-time plan, users, and a processor whose retries are due almost at once.
@@ -40,9 +40,11 @@ enum StripeProcessing {
 
     static func ledger(_ pool: PGPool, eventID: String) async throws -> PaymentEvent? {
         try await pool.withConnection { connection in
-            guard let id = try await connection.query(
-                "SELECT id FROM payment_events WHERE provider = 'stripe' AND event_id = \(eventID)"
-            ).first?.decode("id", as: Int64.self) else { return nil }
+            guard
+                let id = try await connection.query(
+                    "SELECT id FROM payment_events WHERE provider = 'stripe' AND event_id = \(eventID)"
+                ).first?.decode("id", as: Int64.self)
+            else { return nil }
             return try await PaymentLedger.find(connection, id: id)
         }
     }

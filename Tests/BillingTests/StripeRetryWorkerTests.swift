@@ -3,8 +3,8 @@ import Foundation
 import Logging
 import MetricsTestKit
 import PGClient
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct StripeRetryWorkerTests {
     typealias S = StripeProcessing

@@ -1,7 +1,7 @@
 import Billing
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `stripe_signatures.json`: headers signed and judged by stripe-python 16.1.0.
 struct StripeSignatureVectors: Decodable {
@@ -79,8 +79,9 @@ struct StripeSignatureVectors: Decodable {
         let vector = try #require(try StripeSignatureVectors.load().cases.first { $0.id == "valid" })
         let timestamp = try StripeSignatureHeader(parsing: vector.header).timestamp
         // Our test helper signs exactly like stripe-python's _compute_signature.
-        #expect(FakeStripe.signedWebhook(payload: Data(vector.payload.utf8), secret: Self.secretA, timestamp: timestamp)
-            == vector.header)
+        #expect(
+            FakeStripe.signedWebhook(payload: Data(vector.payload.utf8), secret: Self.secretA, timestamp: timestamp)
+                == vector.header)
         let withoutPrefix = String(Self.secretA.dropFirst("whsec_".count))
         let verifier = Self.verifier([withoutPrefix], now: vector.now)
         #expect(Self.verify(verifier, Data(vector.payload.utf8), vector.header) == .noMatch)
@@ -114,8 +115,9 @@ struct StripeSignatureVectors: Decodable {
         let payload = Data(#"{"id":"evt_future"}"#.utf8)
         let now: Int64 = 1_800_000_000
         let header = FakeStripe.signedWebhook(payload: payload, secret: Self.secretA, timestamp: now + 600)
-        #expect(Self.verify(Self.verifier([Self.secretA], now: now), payload, header)
-            == .timestampOutOfTolerance(timestamp: now + 600))
+        #expect(
+            Self.verify(Self.verifier([Self.secretA], now: now), payload, header)
+                == .timestampOutOfTolerance(timestamp: now + 600))
     }
 
     @Test func pastTimestampsBeyondToleranceAreRejectedAndTheBoundIsInclusive() {
@@ -123,10 +125,12 @@ struct StripeSignatureVectors: Decodable {
         let signedAt: Int64 = 1_800_000_000
         let header = FakeStripe.signedWebhook(payload: payload, secret: Self.secretA, timestamp: signedAt)
         #expect(Self.verify(Self.verifier([Self.secretA], now: signedAt + 300), payload, header) == nil)
-        #expect(Self.verify(Self.verifier([Self.secretA], now: signedAt + 301), payload, header)
-            == .timestampOutOfTolerance(timestamp: signedAt))
-        #expect(Self.verify(Self.verifier([Self.secretA], now: signedAt + 10, tolerance: 5), payload, header)
-            == .timestampOutOfTolerance(timestamp: signedAt))
+        #expect(
+            Self.verify(Self.verifier([Self.secretA], now: signedAt + 301), payload, header)
+                == .timestampOutOfTolerance(timestamp: signedAt))
+        #expect(
+            Self.verify(Self.verifier([Self.secretA], now: signedAt + 10, tolerance: 5), payload, header)
+                == .timestampOutOfTolerance(timestamp: signedAt))
     }
 
     @Test func anyOfSeveralConfiguredSecretsMayMatchAnyV1() {

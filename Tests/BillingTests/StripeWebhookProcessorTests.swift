@@ -2,8 +2,8 @@ import Billing
 import Foundation
 import Logging
 import PGClient
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct StripeWebhookProcessorTests {
     typealias S = StripeProcessing
@@ -158,7 +158,9 @@ import TestSupport
             #expect(try await S.entitlement(pool, user: user)?.status == .pastDue)
             #expect(
                 try await S.text(pool, "SELECT status FROM invoices WHERE provider_invoice_id = \(invoiceID)") == "past_due")
-            #expect(try await BillingFixtures.count(pool, "SELECT count(*) FROM notification_outbox WHERE user_id = \(user) AND kind = 'payment_failed'") == 1)
+            #expect(
+                try await BillingFixtures.count(
+                    pool, "SELECT count(*) FROM notification_outbox WHERE user_id = \(user) AND kind = 'payment_failed'") == 1)
             let paid = FakeStripe.invoicePaid(
                 created: S.now, invoiceID: invoiceID, customer: customer, subscription: subscription, userID: user,
                 plan: S.plan, periodStart: S.now + S.days(30), periodEnd: S.now + S.days(60))
@@ -225,7 +227,8 @@ import TestSupport
             let missing: Int64 = 987_654_321
             for failedPayment in [false, true] {
                 let eventID = FakeStripe.newID("evt")
-                let body = failedPayment
+                let body =
+                    failedPayment
                     ? FakeStripe.invoicePaymentFailed(
                         eventID: eventID, userID: missing, plan: S.plan, periodStart: S.now, periodEnd: S.now + S.days(30))
                     : FakeStripe.invoicePaid(

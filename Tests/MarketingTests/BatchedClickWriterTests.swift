@@ -1,7 +1,7 @@
 import Marketing
 import PGClient
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct BatchedClickWriterTests {
     @Test func fiveHundredConcurrentClicksGiveFiveHundredRowsAndDistinctIDs() async throws {
@@ -19,7 +19,8 @@ import TestSupport
                     group.addTask {
                         let user = users[caller % users.count]
                         let id = try await service.create(
-                            userID: user, click: NewClick(ctaType: caller % 2 == 0 ? "buy" : "mystery", metadata: ["caller": .integer(Int64(caller))]))
+                            userID: user,
+                            click: NewClick(ctaType: caller % 2 == 0 ? "buy" : "mystery", metadata: ["caller": .integer(Int64(caller))]))
                         return (caller, user, id)
                     }
                 }
@@ -84,7 +85,8 @@ import TestSupport
     @Test func aDatabaseFailureFailsEveryCallerOfTheBatch() async throws {
         try await TestDatabase.with { _, pool in
             let user = try await MarketingFixtures.user(pool, telegramID: 1_200)
-            let broken = PGPool(configuration: PGPoolConfiguration(conninfo: TestEnvironment.conninfo(database: "no_such_database_mk"), size: 2))
+            let broken = PGPool(
+                configuration: PGPoolConfiguration(conninfo: TestEnvironment.conninfo(database: "no_such_database_mk"), size: 2))
             let writer = BatchedClickWriter(pool: broken, configuration: .init(maxBatchSize: 100, maxDelay: .milliseconds(20)))
             let failures = await withTaskGroup(of: Bool.self) { group in
                 for _ in 0..<25 {
@@ -116,7 +118,7 @@ import TestSupport
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
             }
-            #expect(try await eventually(timeout: .seconds(5)) { writer.backlog.pending == 5 })
+            #expect(try await eventually(timeout: .seconds(60)) { writer.backlog.pending == 5 })
             let started = ContinuousClock.now
             await writer.close()
             #expect(ContinuousClock.now - started < .seconds(5))

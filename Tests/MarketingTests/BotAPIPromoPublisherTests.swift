@@ -3,8 +3,8 @@ import Logging
 import Marketing
 import PGClient
 import Telegram
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct BotAPIPromoPublisherTests {
     /// - Parameter timeout: generous unless a test needs a call to time out.
@@ -23,7 +23,8 @@ import TestSupport
                 let publisher = Self.publisher(fake)
                 let instances = ["a", "b"].map {
                     PromoScheduler.test(
-                        MarketingFixtures.schedulerConfiguration(campaign: "fake", interval: .seconds(3600), instance: $0, retryWindow: nil),
+                        MarketingFixtures.schedulerConfiguration(
+                            campaign: "fake", interval: .seconds(3600), instance: $0, retryWindow: nil),
                         pool: pool, publisher: publisher)
                 }
                 let harness = SchedulerHarness.start(instances)
@@ -55,11 +56,11 @@ import TestSupport
 
     @Test func failuresAreClassifiedByWhatTheyMeanForARetry() async throws {
         try await FakeBotAPI.with { fake in
-            let publisher = Self.publisher(fake, timeout: .seconds(2))
+            let publisher = Self.publisher(fake, timeout: .seconds(5))
             fake.inject(.rateLimited(retryAfter: 3), method: "sendMessage")
             fake.inject(.serverError(status: 502), method: "sendMessage")
             fake.inject(.apiError(code: 400, description: "Bad Request: chat not found"), method: "sendMessage")
-            fake.inject(.delay(.seconds(10)), method: "sendMessage")
+            fake.inject(.delay(.seconds(30)), method: "sendMessage")
             var kinds: [PromoPublishError.Kind] = []
             for _ in 0..<4 {
                 do {
@@ -73,7 +74,8 @@ import TestSupport
             #expect(kinds == [.rateLimited, .temporary, .permanent, .outcomeUnknown])
             // One attempt per publish: the scheduler owns retries.
             #expect(fake.callCount("sendMessage") == 4)
-            let id = try await publisher.publish(chatID: "-1001234", text: "ok", buttons: [[PromoButton(text: "Buy", action: .callback("cta:buy"))]])
+            let id = try await publisher.publish(
+                chatID: "-1001234", text: "ok", buttons: [[PromoButton(text: "Buy", action: .callback("cta:buy"))]])
             #expect(id > 0)
             #expect(fake.calls("sendMessage").last?.body["chat_id"]?.int == -1_001_234)
         }

@@ -2,13 +2,15 @@ import Billing
 import Marketing
 import PGClient
 import Telegram
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct CTAParserTests {
     @Test func callbackDataWithAndWithoutCampaignParses() {
         #expect(CTAParser.parseCallbackData("cta:buy") == CTA(name: "buy", source: .callbackQuery))
-        #expect(CTAParser.parseCallbackData("cta:learn_more:spring-2026") == CTA(name: "learn_more", campaign: "spring-2026", source: .callbackQuery))
+        #expect(
+            CTAParser.parseCallbackData("cta:learn_more:spring-2026")
+                == CTA(name: "learn_more", campaign: "spring-2026", source: .callbackQuery))
         #expect(CTAParser.parseCallbackData("cta:" + String(repeating: "a", count: 32))?.name.count == 32)
     }
 
@@ -25,13 +27,17 @@ import TestSupport
     @Test func startDeepLinksParse() {
         #expect(CTAParser.parseStartCommand("/start cta_upgrade") == CTA(name: "upgrade", source: .deepLink))
         #expect(CTAParser.parseStartCommand("/start@TelebotBot cta_buy") == CTA(name: "buy", source: .deepLink))
-        #expect(CTAParser.parseStartCommand("  /start   cta_buy-summer_sale \n") == CTA(name: "buy", campaign: "summer_sale", source: .deepLink))
+        #expect(
+            CTAParser.parseStartCommand("  /start   cta_buy-summer_sale \n") == CTA(name: "buy", campaign: "summer_sale", source: .deepLink)
+        )
         #expect(CTAParser.parseStartParameter("cta_promo") == CTA(name: "promo", source: .deepLink))
     }
 
     @Test func otherStartMessagesAreNotCTAs() {
-        for text in ["/start", "/start ref_42", "/start cta_", "/start cta_Buy", "/startcta_buy", "/start@ cta_buy",
-                     "/help cta_buy", "/start cta_buy extra", "/start cta_buy-", "/start cta_buy-bad!campaign", "hello"] {
+        for text in [
+            "/start", "/start ref_42", "/start cta_", "/start cta_Buy", "/startcta_buy", "/start@ cta_buy",
+            "/help cta_buy", "/start cta_buy extra", "/start cta_buy-", "/start cta_buy-bad!campaign", "hello",
+        ] {
             #expect(CTAParser.parseStartCommand(text) == nil, "\(text)")
         }
     }
@@ -40,7 +46,8 @@ import TestSupport
         let data = try #require(CTAParser.callbackData(name: "learn_more", campaign: "default"))
         #expect(data == "cta:learn_more:default")
         #expect(CTAParser.parseCallbackData(data) == CTA(name: "learn_more", campaign: "default", source: .callbackQuery))
-        let long = try #require(CTAParser.callbackData(name: String(repeating: "n", count: 32), campaign: String(repeating: "c", count: 40)))
+        let long = try #require(
+            CTAParser.callbackData(name: String(repeating: "n", count: 32), campaign: String(repeating: "c", count: 40)))
         #expect(long.utf8.count <= 64)
         #expect(CTAParser.parseCallbackData(long)?.campaign == nil)
         #expect(CTAParser.callbackData(name: "Bad", campaign: nil) == nil)

@@ -2,8 +2,8 @@ import Foundation
 import Marketing
 import PGClient
 import Support
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct ClickStoreTests {
     @Test func createdClickCanBeReadBackByItsOwner() async throws {
@@ -13,7 +13,10 @@ import TestSupport
             let user = try await MarketingFixtures.user(pool, telegramID: 501)
             let click = NewClick(
                 ctaType: "upgrade", channel: "miniapp", utmSource: "tg", utmCampaign: "spring",
-                metadata: ["plan": .string("premium"), "n": .integer(3), "ok": .bool(true), "nested": .object(["a": .array([.number(1.5), .null])])])
+                metadata: [
+                    "plan": .string("premium"), "n": .integer(3), "ok": .bool(true),
+                    "nested": .object(["a": .array([.number(1.5), .null])]),
+                ])
             let id = try await service.create(userID: user, click: click)
             let read = try await service.get(userID: user, id: id)
             #expect(read.id == id)
@@ -51,15 +54,21 @@ import TestSupport
             let user = try await MarketingFixtures.user(pool, telegramID: 504)
             let id = try await service.create(
                 userID: user,
-                click: NewClick(ctaType: "promo", metadata: ["keep": .integer(1), "change": .string("old"), "drop": .bool(true), "obj": .object(["a": .integer(1), "b": .integer(2)])]))
+                click: NewClick(
+                    ctaType: "promo",
+                    metadata: [
+                        "keep": .integer(1), "change": .string("old"), "drop": .bool(true),
+                        "obj": .object(["a": .integer(1), "b": .integer(2)]),
+                    ]))
             let before = try await service.get(userID: user, id: id)
             try await Task.sleep(for: .milliseconds(5))
             let after = try await service.patchMetadata(
                 userID: user, id: id,
                 patch: ["change": .string("new"), "drop": .null, "added": .array([.integer(1)]), "obj": .object(["c": .integer(3)])])
-            #expect(after.metadata == [
-                "keep": .integer(1), "change": .string("new"), "added": .array([.integer(1)]), "obj": .object(["c": .integer(3)]),
-            ])
+            #expect(
+                after.metadata == [
+                    "keep": .integer(1), "change": .string("new"), "added": .array([.integer(1)]), "obj": .object(["c": .integer(3)]),
+                ])
             #expect(after.updatedAt > before.updatedAt)
             #expect(after.createdAt == before.createdAt)
             #expect(try await service.get(userID: user, id: id) == after)
@@ -116,7 +125,8 @@ import TestSupport
             }
             // A merge that grows metadata past 4 KB is refused by the constraint and reported as a metadata error.
             let service = ClickService(pool: pool)
-            let id = try await service.create(userID: user, click: NewClick(ctaType: "buy", metadata: ["a": .string(String(repeating: "x", count: 3000))]))
+            let id = try await service.create(
+                userID: user, click: NewClick(ctaType: "buy", metadata: ["a": .string(String(repeating: "x", count: 3000))]))
             await #expect(throws: ClickError.invalid(field: .metadata, reason: "must be at most 4096 bytes of JSON")) {
                 try await service.patchMetadata(userID: user, id: id, patch: ["b": .string(String(repeating: "y", count: 3000))])
             }
@@ -198,9 +208,12 @@ import TestSupport
         #expect(text.contains(#""metadata":{"a":1}"#))
         #expect(text.contains(#""channel":null"#))
         #expect(text.contains(#""next_cursor":null"#))
-        let status = String(decoding: try encoder.encode(SchedulerStatus(campaign: "default", paused: false, updatedAt: nil, updatedBy: nil)), as: UTF8.self)
+        let status = String(
+            decoding: try encoder.encode(SchedulerStatus(campaign: "default", paused: false, updatedAt: nil, updatedBy: nil)), as: UTF8.self
+        )
         #expect(status == #"{"campaign":"default","paused":false,"updated_at":null,"updated_by":null}"#)
-        let decoded = try JSONDecoder().decode([String: JSONValue].self, from: Data(#"{"i": 12345678901234567, "d": 1.25, "s": "x", "n": null, "b": false}"#.utf8))
+        let decoded = try JSONDecoder().decode(
+            [String: JSONValue].self, from: Data(#"{"i": 12345678901234567, "d": 1.25, "s": "x", "n": null, "b": false}"#.utf8))
         #expect(decoded == ["i": .integer(12_345_678_901_234_567), "d": .number(1.25), "s": .string("x"), "n": .null, "b": .bool(false)])
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
-@testable import Marketing
 import PGClient
-import Testing
 import TestSupport
+import Testing
+
+@testable import Marketing
 
 @Suite struct PromoSchedulerTests {
     @Test func twoInstancesPostEachSlotExactlyOnceInRotation() async throws {
@@ -38,9 +39,11 @@ import TestSupport
                     FROM marketing_posts WHERE campaign = \(campaign) ORDER BY slot_start
                     """
                 ).map {
-                    (ms: try $0.decode("slot_ms", as: Int64.self), promo: try $0.decode("promo_id", as: Int64.self),
-                     status: try $0.decode("status", as: String.self), by: try $0.decode("claimed_by", as: String.self),
-                     message: try $0.decode("telegram_message_id", as: Int64?.self))
+                    (
+                        ms: try $0.decode("slot_ms", as: Int64.self), promo: try $0.decode("promo_id", as: Int64.self),
+                        status: try $0.decode("status", as: String.self), by: try $0.decode("claimed_by", as: String.self),
+                        message: try $0.decode("telegram_message_id", as: Int64?.self)
+                    )
                 }
             }
             #expect(rows.count >= 3)
@@ -59,10 +62,11 @@ import TestSupport
             for (call, row) in zip(publisher.calls, rows) {
                 #expect(call.text == texts[Int((row.ms / 1000) % 3)])
                 #expect(call.chatID == "@promo_channel")
-                #expect(call.buttons == [
-                    [PromoButton(text: "Buy", action: .callback("cta:buy:two"))],
-                    [PromoButton(text: "Open", action: .url("https://t.me/bot/app"))],
-                ])
+                #expect(
+                    call.buttons == [
+                        [PromoButton(text: "Buy", action: .callback("cta:buy:two"))],
+                        [PromoButton(text: "Open", action: .url("https://t.me/bot/app"))],
+                    ])
             }
         }
     }
@@ -90,7 +94,7 @@ import TestSupport
         try await TestDatabase.with { _, pool in
             try await MarketingFixtures.promo(pool, campaign: "limited", position: 1, text: "hello")
             let publisher = ScriptedPublisher(script: [
-                .fail(PromoPublishError(kind: .rateLimited, retryAfter: .seconds(1), message: "429 Too Many Requests")),
+                .fail(PromoPublishError(kind: .rateLimited, retryAfter: .seconds(1), message: "429 Too Many Requests"))
             ])
             let instances = ["a", "b"].map {
                 PromoScheduler.test(
@@ -98,7 +102,7 @@ import TestSupport
                     pool: pool, publisher: publisher)
             }
             let harness = SchedulerHarness.start(instances)
-            let sent = try await eventually(timeout: .seconds(8)) {
+            let sent = try await eventually(timeout: .seconds(60)) {
                 try await MarketingFixtures.posts(pool, campaign: "limited").first?.status == "sent"
             }
             try await Task.sleep(for: .milliseconds(500))
@@ -134,7 +138,7 @@ import TestSupport
 
             let resumed = try await control.resume(campaign: "pausable", by: "admin-test")
             #expect(!resumed.paused)
-            let posting = try await eventually(timeout: .seconds(15)) { publisher.calls.count >= 2 }
+            let posting = try await eventually(timeout: .seconds(60)) { publisher.calls.count >= 2 }
             #expect(posting)
 
             try await control.pause(campaign: "pausable", by: "admin-test")
@@ -175,7 +179,8 @@ import TestSupport
             let denied = ScriptedPublisher(script: [.fail(PromoPublishError(kind: .permanent, message: "chat not found"))])
             let harness = SchedulerHarness.start([
                 PromoScheduler.test(
-                    MarketingFixtures.schedulerConfiguration(campaign: "flaky", interval: .seconds(3600), instance: "a", maxAttempts: 3, retryWindow: nil),
+                    MarketingFixtures.schedulerConfiguration(
+                        campaign: "flaky", interval: .seconds(3600), instance: "a", maxAttempts: 3, retryWindow: nil),
                     pool: pool, publisher: flaky),
                 PromoScheduler.test(
                     MarketingFixtures.schedulerConfiguration(campaign: "denied", interval: .seconds(3600), instance: "a", retryWindow: nil),
@@ -263,7 +268,8 @@ import TestSupport
                     """)
             }
             let publisher = ScriptedPublisher()
-            let configuration = MarketingFixtures.schedulerConfiguration(campaign: "retry", interval: .seconds(3600), instance: "x", retryWindow: nil)
+            let configuration = MarketingFixtures.schedulerConfiguration(
+                campaign: "retry", interval: .seconds(3600), instance: "x", retryWindow: nil)
             await withTaskGroup(of: Void.self) { group in
                 for index in 0..<16 {
                     var own = configuration

@@ -31,6 +31,7 @@ extension PromoScheduler {
         _ configuration: PromoSchedulerConfiguration, pool: PGPool, publisher: any PromoPublisher,
         metrics: MarketingMetrics = MarketingMetrics()
     ) -> PromoScheduler {
-        PromoScheduler(configuration: configuration, pool: pool, publisher: publisher, metrics: metrics, logger: SchedulerHarness.quietLogger)
+        PromoScheduler(
+            configuration: configuration, pool: pool, publisher: publisher, metrics: metrics, logger: SchedulerHarness.quietLogger)
     }
 }

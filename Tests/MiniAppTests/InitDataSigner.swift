@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
+import Support
 
 @testable import MiniApp
-import Support
 
 /// Signs initData the way Telegram (and init-data-py's `sign`) does, for tests that need fresh data.
 enum InitDataSigner {
@@ -25,8 +25,10 @@ enum InitDataSigner {
         if let username { user["username"] = username }
         let json = (try? JSONSerialization.data(withJSONObject: user, options: [.sortedKeys])) ?? Data()
         return sign(
-            [("auth_date", "\(Int64(authDate.timeIntervalSince1970))"), ("query_id", "AAQ"),
-             ("user", String(decoding: json, as: UTF8.self))],
+            [
+                ("auth_date", "\(Int64(authDate.timeIntervalSince1970))"), ("query_id", "AAQ"),
+                ("user", String(decoding: json, as: UTF8.self)),
+            ],
             token: token)
     }
 

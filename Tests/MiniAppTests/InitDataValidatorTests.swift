@@ -54,8 +54,10 @@ import Testing
     @Test func unknownFieldsAreSignedAndTolerated() throws {
         let now = Date(timeIntervalSince1970: TimeInterval(authDate))
         let raw = InitDataSigner.sign(
-            [("auth_date", "\(authDate)"), ("chat_type", "private"), ("query_id", "Q"), ("start_param", "ref 1"),
-             ("user", #"{"id":5,"first_name":"F","new_flag":{"a":[1]},"is_premium":true}"#), ("zzz", "?")],
+            [
+                ("auth_date", "\(authDate)"), ("chat_type", "private"), ("query_id", "Q"), ("start_param", "ref 1"),
+                ("user", #"{"id":5,"first_name":"F","new_flag":{"a":[1]},"is_premium":true}"#), ("zzz", "?"),
+            ],
             token: Self.token)
         let data = try validator().validate(raw, now: now)
         #expect(data.user == WebAppUser(id: 5, firstName: "F", isPremium: true))

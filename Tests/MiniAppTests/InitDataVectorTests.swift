@@ -183,7 +183,8 @@ import Testing
     @Test func theValidOnesPassTheContractConfigurationWithFreshnessPinned() throws {
         // Pin now = auth_date + 60 (the vectors' README), the contract's 24 h window and the vectors' token.
         var passed = 0
-        for testCase in vectors.cases where testCase.expected.hasPrefix("valid")
+        for testCase in vectors.cases
+        where testCase.expected.hasPrefix("valid")
             && testCase.validationResults["init_data_py.validate_by_hash(expires_in=0)"]?.result == "valid"
         {
             let validator = try InitDataValidator(configuration: .init(botToken: vectors.token(for: testCase)))

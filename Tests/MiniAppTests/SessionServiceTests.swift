@@ -18,8 +18,10 @@ import Testing
         }
     }
 
-    static func service(_ pool: PGPool, _ current: String = keyA, previous: String? = nil, ttl: Int = 900,
-                        cache: Duration = .zero) async throws -> SessionService {
+    static func service(
+        _ pool: PGPool, _ current: String = keyA, previous: String? = nil, ttl: Int = 900,
+        cache: Duration = .zero
+    ) async throws -> SessionService {
         await SessionService(
             pool: pool,
             configuration: try SessionConfiguration(
@@ -59,8 +61,12 @@ import Testing
             let row = try await pool.withConnection { connection in
                 try await connection.query(
                     "SELECT user_id, user_agent, revoked_at IS NULL AS live, expires_at FROM miniapp_sessions WHERE jti = \(issued.jti)"
-                ).first.map { (try $0.decode("user_id", as: Int64.self), try $0.decode("user_agent", as: String?.self),
-                               try $0.decode("live", as: Bool.self), try $0.decode("expires_at", as: Date.self)) }
+                ).first.map {
+                    (
+                        try $0.decode("user_id", as: Int64.self), try $0.decode("user_agent", as: String?.self),
+                        try $0.decode("live", as: Bool.self), try $0.decode("expires_at", as: Date.self)
+                    )
+                }
             }
             let (userID, agent, live, expiresAt) = try #require(row)
             #expect(userID == user.id && agent == "UA" && live)
@@ -100,7 +106,8 @@ import Testing
             let fresh = try await sessions.issue(userID: user.id, telegramID: 42, userAgent: nil)
             try await pool.withConnection { connection in
                 _ = try await connection.execute(
-                    "UPDATE miniapp_sessions SET created_at = created_at - interval '1 hour', expires_at = created_at - interval '1 minute' WHERE jti = \(fresh.jti)")
+                    "UPDATE miniapp_sessions SET created_at = created_at - interval '1 hour', expires_at = created_at - interval '1 minute' WHERE jti = \(fresh.jti)"
+                )
             }
             await #expect(throws: SessionError.expired) { try await sessions.verify(token: fresh.token) }
         }

@@ -31,7 +31,10 @@ import Testing
             let firstAgain = try await first.withConnection { try await $0.tryAdvisoryLock(key) }
             let released = try await first.withConnection { connection in
                 // Session locks stack: the two acquisitions need two unlocks.
-                (try await connection.advisoryUnlock(key), try await connection.advisoryUnlock(key), try await connection.advisoryUnlock(key))
+                (
+                    try await connection.advisoryUnlock(key), try await connection.advisoryUnlock(key),
+                    try await connection.advisoryUnlock(key)
+                )
             }
             let secondAfter = try await second.withConnection { try await $0.tryAdvisoryLock(key) }
             let otherKey = try await first.withConnection { try await $0.tryAdvisoryLock(key + 1) }

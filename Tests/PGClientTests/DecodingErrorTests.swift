@@ -21,10 +21,14 @@ import Testing
                 let result = try await connection.query(
                     "SELECT 1::int8 AS a, 'two' AS b, true AS \"Mixed Case\", 4 AS \"userId\", 5 AS userid")
                 let row = try #require(result.first)
-                return (try row.decode("a", as: Int64.self), try row.decode("b", as: String.self),
-                        (try row.decode("Mixed Case", as: Bool.self), try row.decode("userId", as: Int.self),
-                         try row.decode("userid", as: Int.self), try row.decode("A", as: Int.self)),
-                        try row.decode(at: 1, as: String.self), result.columns)
+                return (
+                    try row.decode("a", as: Int64.self), try row.decode("b", as: String.self),
+                    (
+                        try row.decode("Mixed Case", as: Bool.self), try row.decode("userId", as: Int.self),
+                        try row.decode("userid", as: Int.self), try row.decode("A", as: Int.self)
+                    ),
+                    try row.decode(at: 1, as: String.self), result.columns
+                )
             }
             // Names match as the result spells them, case included; libpq's folding applies only as a fallback.
             #expect(c.0)

@@ -26,18 +26,18 @@ import Testing
         "0001_accounts.up.sql": "CREATE TABLE accounts (id bigserial PRIMARY KEY, name text NOT NULL);",
         "0001_accounts.down.sql": "DROP TABLE accounts;",
         "0002_audit.up.sql": """
-            CREATE TABLE audit (id bigserial PRIMARY KEY, note text NOT NULL);
-            CREATE FUNCTION audit_note() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN INSERT INTO audit (note) VALUES ('account ' || NEW.name); RETURN NEW; END $$;
-            CREATE TRIGGER accounts_audit AFTER INSERT ON accounts FOR EACH ROW EXECUTE FUNCTION audit_note();
-            INSERT INTO accounts (name) VALUES ('seeded by 0002');
-            """,
+        CREATE TABLE audit (id bigserial PRIMARY KEY, note text NOT NULL);
+        CREATE FUNCTION audit_note() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO audit (note) VALUES ('account ' || NEW.name); RETURN NEW; END $$;
+        CREATE TRIGGER accounts_audit AFTER INSERT ON accounts FOR EACH ROW EXECUTE FUNCTION audit_note();
+        INSERT INTO accounts (name) VALUES ('seeded by 0002');
+        """,
         "0002_audit.down.sql": """
-            DROP TRIGGER accounts_audit ON accounts;
-            DROP FUNCTION audit_note();
-            DROP TABLE audit;
-            DELETE FROM accounts WHERE name = 'seeded by 0002';
-            """,
+        DROP TRIGGER accounts_audit ON accounts;
+        DROP FUNCTION audit_note();
+        DROP TABLE audit;
+        DELETE FROM accounts WHERE name = 'seeded by 0002';
+        """,
     ]
 
     /// An empty database (not cloned from the migrated template) with a pool, and a migrations directory.
@@ -164,10 +164,10 @@ import Testing
             "0001_accounts.up.sql": "CREATE TABLE accounts (id bigserial PRIMARY KEY);",
             "0001_accounts.down.sql": "DROP TABLE accounts;",
             "0002_broken.up.sql": """
-                CREATE TABLE partial (id int PRIMARY KEY);
-                INSERT INTO partial VALUES (1);
-                INSERT INTO no_such_table VALUES (1);
-                """,
+            CREATE TABLE partial (id int PRIMARY KEY);
+            INSERT INTO partial VALUES (1);
+            INSERT INTO no_such_table VALUES (1);
+            """,
             "0002_broken.down.sql": "DROP TABLE partial;",
             "0003_later.up.sql": "CREATE TABLE later (id int);",
             "0003_later.down.sql": "DROP TABLE later;",

@@ -73,7 +73,13 @@ import Testing
     }
 
     @Test func tooManyWaitersAreRefusedAtOnceWithPoolExhausted() async throws {
-        try await PGTest.withPool(size: 2, configure: { $0.maxWaiters = 3; $0.checkoutTimeout = .seconds(20) }) { _, pool in
+        try await PGTest.withPool(
+            size: 2,
+            configure: {
+                $0.maxWaiters = 3
+                $0.checkoutTimeout = .seconds(20)
+            }
+        ) { _, pool in
             let holding = Counter()
             let release = Gate()
             let holders = Task {
@@ -120,7 +126,13 @@ import Testing
     }
 
     @Test func noWaitersAllowedMeansImmediateRefusal() async throws {
-        try await PGTest.withPool(size: 1, configure: { $0.maxWaiters = 0; $0.checkoutTimeout = .seconds(60) }) { _, pool in
+        try await PGTest.withPool(
+            size: 1,
+            configure: {
+                $0.maxWaiters = 0
+                $0.checkoutTimeout = .seconds(60)
+            }
+        ) { _, pool in
             let holding = Counter()
             let release = Gate()
             let holder = Task {

@@ -21,7 +21,13 @@ import Testing
     }
 
     @Test func tenThousandWaitersHalfCancelledAllServedOrCancelledNothingLeaks() async throws {
-        try await PGTest.withPool(size: 2, configure: { $0.checkoutTimeout = .seconds(120); $0.maxWaiters = 20_000 }) {
+        try await PGTest.withPool(
+            size: 2,
+            configure: {
+                $0.checkoutTimeout = .seconds(120)
+                $0.maxWaiters = 20_000
+            }
+        ) {
             _, pool in
             let release = Gate()
             let holders = try await Self.holdAll(pool, size: 2, release: release)

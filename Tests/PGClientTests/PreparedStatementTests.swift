@@ -21,8 +21,10 @@ import Testing
                 let row = try await connection.query(PGQuery(unsafeSQL: sql, binds: [bind])).first
                 return (try row?.decode("v", as: String?.self), try row?.decode("t", as: String.self))
             }
-            return await [try run(Int64(5).pgBind()), try run(PGBind(oid: PGType.text, text: "text")), try run(true.pgBind()),
-                    try run(Int64(6).pgBind()), try run(Int32(7).pgBind()), try run(PGBind(oid: PGType.int8, text: nil))]
+            return await [
+                try run(Int64(5).pgBind()), try run(PGBind(oid: PGType.text, text: "text")), try run(true.pgBind()),
+                try run(Int64(6).pgBind()), try run(Int32(7).pgBind()), try run(PGBind(oid: PGType.int8, text: nil)),
+            ]
         }
         #expect(echoed.map(\.0) == ["5", "text", "t", "6", "7", nil])
         #expect(echoed.map(\.1) == ["bigint", "text", "boolean", "bigint", "integer", "bigint"])

@@ -38,7 +38,8 @@ import Glibc
                             var sum = 0
                             for step in 0..<5 {
                                 sum += try await pool.withConnection { connection in
-                                    try await connection.query("SELECT \(task * 10 + step)::int8 AS i").first?.decode("i", as: Int.self) ?? -1
+                                    try await connection.query("SELECT \(task * 10 + step)::int8 AS i").first?.decode("i", as: Int.self)
+                                        ?? -1
                                 }
                                 await Task.yield()
                             }

@@ -40,9 +40,11 @@ import Testing
                 try await connection.execute("INSERT INTO items (id) VALUES (1)")
             }
             let (rows, first, second) = try await pool.withConnection { connection in
-                (try await connection.query("SELECT count(*) AS n FROM items").first?.decode("n", as: Int.self),
-                 try await connection.query("SELECT txid_current() AS x").first?.decode("x", as: Int64.self),
-                 try await connection.query("SELECT txid_current() AS x").first?.decode("x", as: Int64.self))
+                (
+                    try await connection.query("SELECT count(*) AS n FROM items").first?.decode("n", as: Int.self),
+                    try await connection.query("SELECT txid_current() AS x").first?.decode("x", as: Int64.self),
+                    try await connection.query("SELECT txid_current() AS x").first?.decode("x", as: Int64.self)
+                )
             }
             #expect(rows == 0)
             // Outside a transaction block every statement gets its own transaction id.
@@ -75,7 +77,8 @@ import Testing
                     group.addTask {
                         try await pool.transaction(isolation: .serializable) { tx in
                             attempts.increment()
-                            let value = try await tx.query("SELECT value FROM counters WHERE id = 1").first?
+                            let value =
+                                try await tx.query("SELECT value FROM counters WHERE id = 1").first?
                                 .decode("value", as: Int.self) ?? -1
                             haveRead.increment()
                             guard await haveRead.wait(atLeast: 2) else { throw TimedOut(what: "the other reader") }
@@ -113,7 +116,8 @@ import Testing
                     group.addTask {
                         try await pool.transaction(isolation: .serializable) { tx in
                             attempts.increment()
-                            let onCall = try await tx.query("SELECT count(*) AS n FROM doctors WHERE on_call").first?
+                            let onCall =
+                                try await tx.query("SELECT count(*) AS n FROM doctors WHERE on_call").first?
                                 .decode("n", as: Int.self) ?? 0
                             haveRead.increment()
                             guard await haveRead.wait(atLeast: 2) else { throw TimedOut(what: "the other reader") }

@@ -109,8 +109,10 @@ import Testing
                     try await connection.execute("INSERT INTO strings (id, v, vc) VALUES (\(index), \(value), \(value))")
                     let row = try #require(
                         try await connection.query("SELECT v, vc, length(v) AS chars FROM strings WHERE id = \(index)").first)
-                    return (try row.decode("v", as: String.self), try row.decode("vc", as: String.self),
-                            try row.decode("chars", as: Int.self))
+                    return (
+                        try row.decode("v", as: String.self), try row.decode("vc", as: String.self),
+                        try row.decode("chars", as: Int.self)
+                    )
                 }
                 #expect(stored.0 == value)
                 #expect(stored.1 == value)
@@ -147,8 +149,10 @@ import Testing
                                    \(text)::timestamptz AS from_text
                             """
                         ).first)
-                    return (try row.decode("v", as: Date.self), try row.decode("same", as: Bool.self),
-                            try row.decode("from_text", as: Date.self))
+                    return (
+                        try row.decode("v", as: Date.self), try row.decode("same", as: Bool.self),
+                        try row.decode("from_text", as: Date.self)
+                    )
                 }
                 #expect(sameOnServer, "server received another instant for \(text)")
                 #expect(micros(back) == micros(date), "round trip of \(text)")
@@ -214,8 +218,10 @@ import Testing
                     try await connection.query(
                         "SELECT body, body->>'name' AS name, (body->'nested'->>'count')::int AS c FROM docs WHERE id = 1"
                     ).first)
-                return (try row.decode("body", as: PGJSON<Profile>.self).value, try row.decode("name", as: String.self),
-                        try row.decode("c", as: Int.self))
+                return (
+                    try row.decode("body", as: PGJSON<Profile>.self).value, try row.decode("name", as: String.self),
+                    try row.decode("c", as: Int.self)
+                )
             }
             #expect(back == profile)
             #expect(name == profile.name)
@@ -238,8 +244,10 @@ import Testing
             let (back, a, type) = try await pool.withConnection { connection in
                 let row = try #require(
                     try await connection.query("SELECT \(raw) AS j, \(raw)->>'a' AS a, pg_typeof(\(raw))::text AS t").first)
-                return (try row.decode("j", as: PGRawJSON.self), try row.decode("a", as: String.self),
-                        try row.decode("t", as: String.self))
+                return (
+                    try row.decode("j", as: PGRawJSON.self), try row.decode("a", as: String.self),
+                    try row.decode("t", as: String.self)
+                )
             }
             #expect(type == "jsonb")
             #expect(a == "ü😀\"\\")

@@ -46,8 +46,9 @@ import Testing
     @Test func createInvoiceLinkForARecurringPlanIsAStarsSubscription() async throws {
         try await FakeBotAPI.with { fake in
             let link = try await fake.client().createInvoiceLink(
-                .stars(title: "Premium, monthly", description: "30 days of Premium", payload: "p1", amount: 250,
-                       recurring: true)
+                .stars(
+                    title: "Premium, monthly", description: "30 days of Premium", payload: "p1", amount: 250,
+                    recurring: true)
             )
             #expect(link.hasPrefix("https://t.me/$"))
             let body = try #require(fake.calls("createInvoiceLink").first).body
@@ -108,8 +109,9 @@ import Testing
     @Test func answerCallbackQuerySendsTextUrlAndAlert() async throws {
         try await FakeBotAPI.with { fake in
             try await fake.client().answerCallbackQuery(
-                AnswerCallbackQueryRequest(callbackQueryID: "cb1", text: "Thanks", showAlert: true,
-                                           url: "https://t.me/fake_bot?start=x")
+                AnswerCallbackQueryRequest(
+                    callbackQueryID: "cb1", text: "Thanks", showAlert: true,
+                    url: "https://t.me/fake_bot?start=x")
             )
             let body = try #require(fake.calls("answerCallbackQuery").first).body
             #expect(body["callback_query_id"]?.string == "cb1")
@@ -165,7 +167,7 @@ import Testing
                             "id": "stxB", "amount": 250, "date": 1_700_000_100,
                             "receiver": ["type": "user", "user": ["id": 555, "is_bot": false, "first_name": "Ann"]],
                         ],
-                    ],
+                    ]
                 ],
                 for: "getStarTransactions"
             )
@@ -200,7 +202,7 @@ import Testing
                 return try await group.reduce(into: Set<Int64>()) { $0.insert($1) }
             }
             #expect(ids.count == 25)
-            try await fake.waitForCalls("sendMessage", count: 25, timeout: .seconds(1))
+            try await fake.waitForCalls("sendMessage", count: 25, timeout: .seconds(60))
             #expect(fake.callCount("sendMessage") == 25)
         }
     }

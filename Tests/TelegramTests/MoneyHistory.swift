@@ -111,7 +111,8 @@ enum MoneyHistoryGenerator {
         // One-time plan: Stars payments, Stripe Checkout payments, admin grants, at random times in 90 days.
         for _ in 0..<Int.random(in: 0...3, using: &random) {
             let charge = id("stars")
-            facts.append(.starsPayment(charge: charge, plan: "boost", paidAt: base + Int64.random(in: 0...(90 * day), using: &random), days: 7))
+            facts.append(
+                .starsPayment(charge: charge, plan: "boost", paidAt: base + Int64.random(in: 0...(90 * day), using: &random), days: 7))
             if Int.random(in: 0..<4, using: &random) == 0 { facts.append(.starsRefund(charge: charge)) }
         }
         for _ in 0..<Int.random(in: 0...2, using: &random) {

@@ -81,7 +81,8 @@ import Testing
             if revoke {
                 try await pool.transaction { tx in
                     for plan in ["pm", "boost"] {
-                        try await GrantStore.revokeAll(tx, userID: userID, plan: plan, cause: ChangeCause(actor: .admin, reason: "model revoke"))
+                        try await GrantStore.revokeAll(
+                            tx, userID: userID, plan: plan, cause: ChangeCause(actor: .admin, reason: "model revoke"))
                     }
                 }
             }

@@ -45,7 +45,8 @@ import Testing
             #expect(applied == 1)
             #expect(try await Self.count(pool, "SELECT count(*) FROM payment_events WHERE provider = 'telegram_stars'") == 1)
             #expect(try await Self.count(pool, "SELECT count(*) FROM entitlement_changes") == 1)
-            #expect(try await Self.count(pool, "SELECT count(*) FROM invoices WHERE currency = 'XTR' AND status = 'paid' AND amount = 50") == 1)
+            #expect(
+                try await Self.count(pool, "SELECT count(*) FROM invoices WHERE currency = 'XTR' AND status = 'paid' AND amount = 50") == 1)
             #expect(try await Self.count(pool, "SELECT count(*) FROM users") == 1)
         }
     }

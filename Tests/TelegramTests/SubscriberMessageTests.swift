@@ -184,7 +184,9 @@ import Testing
             }
             await h.drain()
             #expect(h.sentMetric(.trialEnding, "sent") == 1)
-            #expect(h.delivered.first?.text.contains("trial ends on \(SubscriberMessages.format(Date(timeIntervalSince1970: TimeInterval(trialEnd))))") == true)
+            #expect(
+                h.delivered.first?.text.contains(
+                    "trial ends on \(SubscriberMessages.format(Date(timeIntervalSince1970: TimeInterval(trialEnd))))") == true)
         }
     }
 

@@ -83,7 +83,8 @@ public final class ChildProcess: Sendable {
         let code = await child.waitForExit(timeout: .seconds(120))
         guard code == 0 else {
             let message = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            throw ChildProcessError(command: arguments.joined(separator: " "), message: "exit \(code.map(String.init) ?? "timeout"): \(message)")
+            throw ChildProcessError(
+                command: arguments.joined(separator: " "), message: "exit \(code.map(String.init) ?? "timeout"): \(message)")
         }
     }
 }

@@ -127,7 +127,7 @@ public final class FakeBotAPI: Sendable {
     /// Waits until at least `count` calls of `method` have arrived and returns them.
     /// - Throws: `WaitTimeout` when they do not arrive within `timeout`.
     @discardableResult
-    public func waitForCalls(_ method: String, count: Int, timeout: Duration = .seconds(10)) async throws -> [Call] {
+    public func waitForCalls(_ method: String, count: Int, timeout: Duration = .seconds(60)) async throws -> [Call] {
         let deadline = ContinuousClock.now + timeout
         while true {
             let calls = calls(method)

@@ -42,7 +42,10 @@ extension AppConfig {
         ("HOUSEKEEPING_INTERVAL_SECONDS", "how often serve purges old updates, sessions, idempotency keys and payloads (0: never)", "3600"),
         ("TELEGRAM_UPDATES_RETENTION_DAYS", "days processed Telegram update ids are kept (at least 1: Telegram redelivers for 24 h)", "30"),
         ("PAYLOAD_RETENTION_DAYS", "days bodies of processed payment events are kept (the rows stay)", "90"),
-        ("STARS_SUBSCRIPTION_PERIOD_SECONDS", "seconds between Stars subscription charges: 2592000, or 60 or 300 on Telegram's test environment", "2592000"),
+        (
+            "STARS_SUBSCRIPTION_PERIOD_SECONDS",
+            "seconds between Stars subscription charges: 2592000, or 60 or 300 on Telegram's test environment", "2592000"
+        ),
         ("SUPPORT_TEXT", "the bot's answer to /paysupport", "a generic text"),
         ("TERMS_URL", "the bot's answer to /terms", "the bot says terms are not configured"),
         ("LOG_LEVEL", "trace, debug, info, notice, warning, error, critical", "info"),
@@ -58,7 +61,8 @@ extension AppConfig {
         let lines = variables.flatMap { variable in
             wrap("\(variable.meaning) (default: \(variable.defaultValue))", width: max(20, 76 - width))
                 .enumerated().map { index, text in
-                    (index == 0 ? variable.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                    (index == 0
+                        ? variable.name.padding(toLength: width, withPad: " ", startingAt: 0)
                         : String(repeating: " ", count: width)) + text
                 }
         }

@@ -17,8 +17,10 @@ struct JSONLogHandler: LogHandler {
     var metadata: Logger.Metadata = [:]
     var metadataProvider: Logger.MetadataProvider?
 
-    init(label: String, sink: LogSink = .standardOutput, level: Logger.Level = .info,
-         metadataProvider: Logger.MetadataProvider? = nil) {
+    init(
+        label: String, sink: LogSink = .standardOutput, level: Logger.Level = .info,
+        metadataProvider: Logger.MetadataProvider? = nil
+    ) {
         self.label = label
         self.sink = sink
         self.logLevel = level

@@ -30,7 +30,8 @@ struct TextLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let own = event.metadata { merged.merge(own) { _, new in new } }
         if merged["request_id"] != nil { merged["hb.request.id"] = nil }
-        var line = RFC3339.now() + " " + event.level.rawValue + " " + Self.escaped(label) + ": "
+        var line =
+            RFC3339.now() + " " + event.level.rawValue + " " + Self.escaped(label) + ": "
             + Self.escaped(event.message.description)
         for key in merged.keys.sorted() {
             guard let value = merged[key] else { continue }

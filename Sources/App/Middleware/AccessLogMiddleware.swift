@@ -1,6 +1,6 @@
 import Hummingbird
-import PGClient
 import Logging
+import PGClient
 import Support
 
 /// One log line per request: method, route template, status, duration and (through the logger's metadata) the

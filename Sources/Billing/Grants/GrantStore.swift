@@ -132,8 +132,10 @@ public enum GrantStore {
     /// The `invoices` row of a grant's payment: Stripe invoices by invoice id, one-time payments by payment intent
     /// (or session), Stars payments by charge id.
     public static func invoiceKey(paymentKey: String) -> (provider: PaymentProvider, id: String)? {
-        for (prefix, provider) in [("stripe:invoice:", PaymentProvider.stripe), ("stripe:payment:", .stripe),
-                                   ("stars:", .telegramStars)] where paymentKey.hasPrefix(prefix) {
+        for (prefix, provider) in [
+            ("stripe:invoice:", PaymentProvider.stripe), ("stripe:payment:", .stripe),
+            ("stars:", .telegramStars),
+        ] where paymentKey.hasPrefix(prefix) {
             return (provider, String(paymentKey.dropFirst(prefix.count)))
         }
         return nil

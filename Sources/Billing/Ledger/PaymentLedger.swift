@@ -45,10 +45,12 @@ public enum PaymentLedger {
         _ connection: PGConnection, provider: PaymentProvider, eventID: String?, eventType: String, body: Data,
         error: String
     ) async throws -> Int64? {
-        let key = eventID.flatMap { id in
-            id.count <= 255 && !id.isEmpty && id.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F } ? id : nil
-        } ?? "raw:" + Hex.encode(SHA256.hash(data: body))
-        let type = eventType.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) && !eventType.isEmpty
+        let key =
+            eventID.flatMap { id in
+                id.count <= 255 && !id.isEmpty && id.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F } ? id : nil
+            } ?? "raw:" + Hex.encode(SHA256.hash(data: body))
+        let type =
+            eventType.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) && !eventType.isEmpty
             ? String(eventType.prefix(255)) : "undecodable"
         return try await connection.query(
             """

@@ -19,7 +19,8 @@ public final class CounterFamily: Sendable {
     public func counter(_ value: String) -> Counter {
         if let found = counters.withLock({ $0[value] }) { return found }
         let dimensions = [(dimension, value)]
-        let made = factory.map { Counter(label: label, dimensions: dimensions, factory: $0) }
+        let made =
+            factory.map { Counter(label: label, dimensions: dimensions, factory: $0) }
             ?? Counter(label: label, dimensions: dimensions)
         return counters.withLock { counters in
             if let found = counters[value] { return found }

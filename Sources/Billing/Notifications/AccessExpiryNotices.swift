@@ -50,43 +50,45 @@ public enum AccessExpiryNotices {
     /// Access ending within `ahead` whose last grant renews through nothing: no subscription, or one that is
     /// cancelled at the period's end, ended, or (Stars) cancelled.
     static func endingSoon(_ connection: PGConnection, ahead: Duration, limit: Int) async throws -> [PGRow] {
-        Array(try await connection.query(
-            """
-            SELECT g.id AS grant_id, e.user_id, e.expires_at, p.name
-            FROM user_entitlements e
-            JOIN plans p ON p.code = e.plan
-            JOIN LATERAL (
-                SELECT id, subscription_ref FROM entitlement_grants
-                WHERE user_id = e.user_id AND plan = e.plan AND state = 'active' AND ends_at = e.expires_at
-                ORDER BY id DESC LIMIT 1) g ON true
-            LEFT JOIN stripe_subscriptions s ON s.subscription_id = g.subscription_ref
-            LEFT JOIN stars_subscriptions t ON t.first_charge_id = g.subscription_ref
-            WHERE e.status IN ('active', 'past_due', 'canceled')
-              AND e.expires_at > now() AND e.expires_at <= now() + make_interval(secs => \(ahead.inSeconds))
-              AND NOT coalesce(s.ended_at IS NULL AND NOT s.cancel_at_period_end
-                               AND s.status NOT IN ('canceled', 'incomplete_expired'), false)
-              AND NOT coalesce(NOT t.canceled, false)
-              AND NOT EXISTS (SELECT 1 FROM notification_outbox o
-                              WHERE o.event_key = 'grant:' || g.id AND o.effect = 'access_ending')
-            ORDER BY e.expires_at
-            LIMIT \(limit)
-            """))
+        Array(
+            try await connection.query(
+                """
+                SELECT g.id AS grant_id, e.user_id, e.expires_at, p.name
+                FROM user_entitlements e
+                JOIN plans p ON p.code = e.plan
+                JOIN LATERAL (
+                    SELECT id, subscription_ref FROM entitlement_grants
+                    WHERE user_id = e.user_id AND plan = e.plan AND state = 'active' AND ends_at = e.expires_at
+                    ORDER BY id DESC LIMIT 1) g ON true
+                LEFT JOIN stripe_subscriptions s ON s.subscription_id = g.subscription_ref
+                LEFT JOIN stars_subscriptions t ON t.first_charge_id = g.subscription_ref
+                WHERE e.status IN ('active', 'past_due', 'canceled')
+                  AND e.expires_at > now() AND e.expires_at <= now() + make_interval(secs => \(ahead.inSeconds))
+                  AND NOT coalesce(s.ended_at IS NULL AND NOT s.cancel_at_period_end
+                                   AND s.status NOT IN ('canceled', 'incomplete_expired'), false)
+                  AND NOT coalesce(NOT t.canceled, false)
+                  AND NOT EXISTS (SELECT 1 FROM notification_outbox o
+                                  WHERE o.event_key = 'grant:' || g.id AND o.effect = 'access_ending')
+                ORDER BY e.expires_at
+                LIMIT \(limit)
+                """))
     }
 
     /// Access that ended within `lookback` (by time or cut; a revoked one has had its refund or revoke message).
     static func endedRecently(_ connection: PGConnection, lookback: Duration, limit: Int) async throws -> [PGRow] {
-        Array(try await connection.query(
-            """
-            SELECT e.user_id, e.plan, e.expires_at, p.name
-            FROM user_entitlements e JOIN plans p ON p.code = e.plan
-            WHERE e.status IN ('active', 'past_due', 'canceled')
-              AND e.expires_at <= now() AND e.expires_at > now() - make_interval(secs => \(lookback.inSeconds))
-              AND NOT EXISTS (SELECT 1 FROM notification_outbox o
-                              WHERE o.event_key = 'access:' || e.user_id || ':' || e.plan || ':'
-                                    || floor(extract(epoch FROM e.expires_at))::bigint
-                                AND o.effect = 'access_ended')
-            ORDER BY e.expires_at
-            LIMIT \(limit)
-            """))
+        Array(
+            try await connection.query(
+                """
+                SELECT e.user_id, e.plan, e.expires_at, p.name
+                FROM user_entitlements e JOIN plans p ON p.code = e.plan
+                WHERE e.status IN ('active', 'past_due', 'canceled')
+                  AND e.expires_at <= now() AND e.expires_at > now() - make_interval(secs => \(lookback.inSeconds))
+                  AND NOT EXISTS (SELECT 1 FROM notification_outbox o
+                                  WHERE o.event_key = 'access:' || e.user_id || ':' || e.plan || ':'
+                                        || floor(extract(epoch FROM e.expires_at))::bigint
+                                    AND o.effect = 'access_ended')
+                ORDER BY e.expires_at
+                LIMIT \(limit)
+                """))
     }
 }

@@ -20,7 +20,8 @@ public final class ReconcileLock: Sendable {
         do {
             while true {
                 try await connection.unsafeExecute("BEGIN")
-                let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(\(key)) AS locked").first?
+                let locked =
+                    try await connection.query("SELECT pg_try_advisory_xact_lock(\(key)) AS locked").first?
                     .decode("locked", as: Bool.self) ?? false
                 if locked { return ReconcileLock(connection: connection) }
                 try await connection.unsafeExecute("ROLLBACK")

@@ -10,7 +10,7 @@ extension BatchedClickWriter {
                 try await ClickStore.insertBatch(connection, rows: rows)
             }
             for (pending, id) in zip(batch, ids) { pending.continuation.resume(returning: id) }
-        } catch where batch.count > 1 && Self.isRowError(error) {
+        } catch  where batch.count > 1 && Self.isRowError(error) {
             // One row broke a constraint: nothing of the batch was written. Write row by row so only that row's
             // caller fails.
             logger.notice("click batch refused by a constraint; writing its rows one by one", metadata: ["rows": "\(batch.count)"])

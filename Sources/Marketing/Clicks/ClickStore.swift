@@ -121,7 +121,8 @@ public enum ClickStore {
             switch error.constraint {
             case "marketing_clicks_cta_type_format": return ClickError.invalid(field: .ctaType, reason: "must match ^[a-z0-9_]{1,32}$")
             case "marketing_clicks_channel_length": return ClickError.invalid(field: .channel, reason: "must be at most 128 characters")
-            case "marketing_clicks_utm_source_length": return ClickError.invalid(field: .utmSource, reason: "must be at most 128 characters")
+            case "marketing_clicks_utm_source_length":
+                return ClickError.invalid(field: .utmSource, reason: "must be at most 128 characters")
             case "marketing_clicks_utm_campaign_length":
                 return ClickError.invalid(field: .utmCampaign, reason: "must be at most 128 characters")
             case "marketing_clicks_metadata_object": return ClickError.invalid(field: .metadata, reason: "must be a JSON object")

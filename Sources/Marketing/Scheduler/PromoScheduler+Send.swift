@@ -73,7 +73,8 @@ extension PromoScheduler {
             metadata: ["post_id": "\(post.id)", "attempt": "\(post.attempt)", "delay": "\(delay)", "error": "\(error)"])
         do {
             _ = try await pool.withConnection {
-                try await PromoPostStore.markRetry($0, post: post, instanceID: configuration.instanceID, delay: delay, error: error.description)
+                try await PromoPostStore.markRetry(
+                    $0, post: post, instanceID: configuration.instanceID, delay: delay, error: error.description)
             }
         } catch {
             // The lease will run out and the slot will read failed; nothing was posted.

@@ -64,8 +64,11 @@ public struct CheckoutService: Sendable {
                 throw CheckoutError.alreadySubscribed(plan: planCode, provider: provider)
             }
             do {
-                return (plan, try await IdempotencyStore.begin(
-                    tx, userID: userID, key: key, path: "POST /api/v1/billing/checkout", requestHash: hash))
+                return (
+                    plan,
+                    try await IdempotencyStore.begin(
+                        tx, userID: userID, key: key, path: "POST /api/v1/billing/checkout", requestHash: hash)
+                )
             } catch IdempotencyConflict.keyReused {
                 throw CheckoutError.idempotencyKeyReused
             } catch IdempotencyConflict.inFlight {

@@ -12,8 +12,10 @@ public struct MiniAppAssets: Sendable {
     /// Loads every file shipped in `Resources/`.
     public init() {
         var assets: [String: Asset] = [:]
-        let files = ["index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-                     "app.css": "text/css; charset=utf-8"]
+        let files = [
+            "index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
+            "app.css": "text/css; charset=utf-8",
+        ]
         for (name, type) in files {
             let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
             guard parts.count == 2,

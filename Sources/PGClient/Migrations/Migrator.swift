@@ -60,7 +60,8 @@ public struct Migrator: Sendable {
                         try await connection.inTransaction { tx in
                             try await tx.unsafeExecute(migration.upSQL)
                             let elapsed = ContinuousClock.now - started
-                            let milliseconds = Int(elapsed.components.seconds * 1000)
+                            let milliseconds =
+                                Int(elapsed.components.seconds * 1000)
                                 + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)
                             try await tx.execute(
                                 """

@@ -1,8 +1,9 @@
 import CLibPQ
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// The jobs waiting to run on the reactor's thread.
 struct JobQueue {

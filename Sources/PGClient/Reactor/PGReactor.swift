@@ -1,9 +1,10 @@
 import CLibPQ
+import Foundation
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import Synchronization
 
 /// One thread that waits on every connection's socket with `epoll` and resumes the task waiting for it.
 ///
@@ -52,7 +53,8 @@ final class PGReactor: Sendable {
             let armed = state.withLock { state -> Bool in
                 state.waiters[socket] = continuation
                 var event = epoll_event()
-                event.events = (interest == .readable ? EPOLLIN.rawValue : EPOLLOUT.rawValue)
+                event.events =
+                    (interest == .readable ? EPOLLIN.rawValue : EPOLLOUT.rawValue)
                     | EPOLLONESHOT.rawValue | EPOLLRDHUP.rawValue
                 event.data.fd = socket
                 let known = state.registered.contains(socket)

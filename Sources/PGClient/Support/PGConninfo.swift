@@ -1,5 +1,5 @@
-import Foundation
 import CLibPQ
+import Foundation
 
 /// libpq connection strings, as libpq itself reads them (`PQconninfoParse`): URIs (`postgres://u:pw@h/db?…`) and
 /// key/value strings (`host=h password='p w'`), so the result matches what a connection would use.

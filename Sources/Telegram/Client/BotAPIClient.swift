@@ -162,8 +162,9 @@ public struct BotAPIClient: Sendable {
     }
 
     private func transportError(_ error: any Error, method: String) -> BotAPIError {
-        if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout
-            || error == .connectTimeout
+        if let error = error as? HTTPClientError,
+            error == .deadlineExceeded || error == .readTimeout
+                || error == .connectTimeout
         {
             return BotAPIError(kind: .timeout, method: method, detail: redact(String(describing: error)))
         }

@@ -77,9 +77,11 @@ extension TelegramUpdateDispatcher {
         let sellable = plans.filter { $0.starsPrice != nil && (Self.buyCallbackPrefix + $0.code).utf8.count <= 64 }
         guard !sellable.isEmpty else { return try await reply(chatID: chatID, "Nothing is for sale right now.") }
         let buttons = sellable.map { plan in
-            [InlineKeyboardButton.callback(
-                "\(plan.name): \(plan.starsPrice ?? 0) ⭐\(plan.recurring ? " / \(plan.periodDays) days" : "")",
-                data: Self.buyCallbackPrefix + plan.code)]
+            [
+                InlineKeyboardButton.callback(
+                    "\(plan.name): \(plan.starsPrice ?? 0) ⭐\(plan.recurring ? " / \(plan.periodDays) days" : "")",
+                    data: Self.buyCallbackPrefix + plan.code)
+            ]
         }
         _ = try await bot.sendMessage(
             SendMessageRequest(chatID: .id(chatID), text: "Choose a plan:", replyMarkup: InlineKeyboardMarkup(buttons)),

@@ -90,7 +90,6 @@ public struct TelegramUpdateDispatcher: Sendable {
         return .empty
     }
 
-
     func claimOnly(_ update: TelegramUpdate, kind: String) async throws {
         let updateID = update.updateID
         let claimed = try await pool.transaction { try await TelegramUpdateLog.claim($0, updateID: updateID, kind: kind) }

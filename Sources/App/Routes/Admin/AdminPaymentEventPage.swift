@@ -34,16 +34,17 @@ enum AdminPaymentEventPage {
         let telegramID = try positive(parameters["telegram_id"].map(String.init), name: "telegram_id")
         if userID != nil, telegramID != nil { throw ProblemError.badRequest("give at most one of user_id or telegram_id") }
         let filters = query
-        let page = try await pool.withConnection { connection -> [PaymentEvent]? in
-            var query = filters
-            query.userID = userID
-            if let telegramID {
-                // An unknown customer has no events: an empty page, not an error (the filter found nothing).
-                guard let user = try await CustomerLookupStore.user(connection, telegramID: telegramID) else { return nil }
-                query.userID = user.id
-            }
-            return try await PaymentLedger.page(connection, query)
-        } ?? []
+        let page =
+            try await pool.withConnection { connection -> [PaymentEvent]? in
+                var query = filters
+                query.userID = userID
+                if let telegramID {
+                    // An unknown customer has no events: an empty page, not an error (the filter found nothing).
+                    guard let user = try await CustomerLookupStore.user(connection, telegramID: telegramID) else { return nil }
+                    query.userID = user.id
+                }
+                return try await PaymentLedger.page(connection, query)
+            } ?? []
         let shown = Array(page.prefix(query.limit))
         let next = page.count > query.limit ? shown.last.map { KeysetCursor.encode(createdAt: $0.receivedAt, id: $0.id) } : nil
         return PaymentEventList(events: shown.map(PaymentEventList.Item.init), nextCursor: next)

@@ -50,7 +50,8 @@ enum AdminRetryRoutes: AppModule {
             let existing = try await pool.withConnection { connection in try await PaymentLedger.find(connection, id: id) }
             guard let existing else { throw ProblemError.notFound("no such payment event") }
             throw ProblemError.conflict(
-                "payment event \(id) is \(existing.status.rawValue) (\(existing.provider.rawValue)); only failed or dead Stripe events and Stars payments can be retried")
+                "payment event \(id) is \(existing.status.rawValue) (\(existing.provider.rawValue)); only failed or dead Stripe events and Stars payments can be retried"
+            )
         }
     }
 }

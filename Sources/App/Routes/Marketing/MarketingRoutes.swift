@@ -54,8 +54,9 @@ enum MarketingRoutes: AppModule {
                     guard let value = Int(text) else { throw ProblemError.badRequest("limit must be a whole number from 1 to 100") }
                     return value
                 }
-                return ClickPageBody(try await clicks.list(
-                    userID: user.userID, limit: limit, cursor: request.uri.queryParameters["cursor"].map(String.init)))
+                return ClickPageBody(
+                    try await clicks.list(
+                        userID: user.userID, limit: limit, cursor: request.uri.queryParameters["cursor"].map(String.init)))
             }
             api.get("/{id}") { _, context in
                 let user = try context.requireMiniAppUser()
@@ -90,7 +91,8 @@ enum MarketingRoutes: AppModule {
         let scheduler = PromoScheduler(
             configuration: PromoSchedulerConfiguration(chatID: channel, interval: config.marketingPostInterval),
             pool: dependencies.pool, publisher: BotAPIPromoPublisher(client: bot),
-            metrics: MarketingMetrics(factory: dependencies.metrics.factory, ctaTypes: config.marketingCTATypes), logger: dependencies.logger)
+            metrics: MarketingMetrics(factory: dependencies.metrics.factory, ctaTypes: config.marketingCTATypes),
+            logger: dependencies.logger)
         return [scheduler]
     }
 

@@ -48,7 +48,9 @@ enum MiniAppRoutes: AppModule {
         api.get("/me") { _, context in
             let principal = try context.requireMiniAppUser()
             return try await pool.withConnection { connection in
-                guard let user = try await UserStore.find(connection, id: principal.userID) else { throw ProblemError.notFound("user not found") }
+                guard let user = try await UserStore.find(connection, id: principal.userID) else {
+                    throw ProblemError.notFound("user not found")
+                }
                 let entitlements = try await EntitlementStore.active(connection, userID: user.id)
                 return MiniAppDTO.Me(
                     user: .init(id: user.id, telegramID: user.telegramID, username: user.username, firstName: user.firstName),
@@ -59,11 +61,12 @@ enum MiniAppRoutes: AppModule {
         api.get("/billing/plans") { _, context in
             _ = try context.requireMiniAppUser()
             let plans = try await pool.withConnection { try await PlanStore.activePlans($0) }
-            return MiniAppDTO.Plans(plans: plans.map { plan in
-                MiniAppDTO.PlanBody(
-                    code: plan.code, name: plan.name, periodDays: plan.periodDays, starsPrice: plan.starsPrice,
-                    stripe: plan.stripePriceID != nil && stripeEnabled, recurring: plan.recurring)
-            })
+            return MiniAppDTO.Plans(
+                plans: plans.map { plan in
+                    MiniAppDTO.PlanBody(
+                        code: plan.code, name: plan.name, periodDays: plan.periodDays, starsPrice: plan.starsPrice,
+                        stripe: plan.stripePriceID != nil && stripeEnabled, recurring: plan.recurring)
+                })
         }
         api.get("/billing/subscription") { _, context in
             let principal = try context.requireMiniAppUser()

@@ -38,12 +38,13 @@ struct StripeWebhookController: Sendable {
         }
 
         func response(_ outcome: StripeWebhookProcessor.Outcome) -> Response {
-            let body = switch outcome {
-            case .processed: processed
-            case .duplicate: duplicate
-            case .ignored: ignored
-            case .failed: failed
-            }
+            let body =
+                switch outcome {
+                case .processed: processed
+                case .duplicate: duplicate
+                case .ignored: ignored
+                case .failed: failed
+                }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
         }
 

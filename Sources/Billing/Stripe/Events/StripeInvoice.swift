@@ -180,7 +180,8 @@ public struct StripeInvoice: Sendable, Equatable, Decodable {
             current = try parent.decodeIfPresent(StripeMetadataHolder.self, forKey: StripeKey("subscription_details"))
         }
         self.subscriptionMetadata = (legacy?.metadata ?? [:]).merging(current?.metadata ?? [:]) { _, new in new }
-        self.subscription = try container.decodeStripeID(.subscription) ?? current?.subscription
+        self.subscription =
+            try container.decodeStripeID(.subscription) ?? current?.subscription
             ?? lines.lazy.compactMap(\.subscription).first
     }
 }

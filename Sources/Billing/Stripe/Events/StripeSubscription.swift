@@ -107,9 +107,11 @@ public struct StripeSubscription: Sendable, Equatable, Decodable {
         self.status = StripeSubscriptionStatus(rawValue: try container.decodeRequiredString(.status))
         self.cancelAtPeriodEnd = try container.decodeIfPresent(Bool.self, forKey: .cancelAtPeriodEnd) ?? false
         self.items = try container.decodeIfPresent(StripeList<Item>.self, forKey: .items)?.data ?? []
-        self.currentPeriodEnd = try container.decodeIfPresent(Int64.self, forKey: .currentPeriodEnd)
+        self.currentPeriodEnd =
+            try container.decodeIfPresent(Int64.self, forKey: .currentPeriodEnd)
             ?? items.compactMap(\.currentPeriodEnd).max()
-        self.currentPeriodStart = try container.decodeIfPresent(Int64.self, forKey: .currentPeriodStart)
+        self.currentPeriodStart =
+            try container.decodeIfPresent(Int64.self, forKey: .currentPeriodStart)
             ?? items.compactMap(\.currentPeriodStart).min()
         self.cancelAt = try container.decodeIfPresent(Int64.self, forKey: .cancelAt)
         self.canceledAt = try container.decodeIfPresent(Int64.self, forKey: .canceledAt)

@@ -17,7 +17,7 @@ enum StripeInvoiceHandling {
         try await GrantStore.lockPayments(tx, refs: refs)
         // The foreign keys of the invoice (when new) and of the grant stand in for a SELECT of the user.
         return try await StripeEventHandler.reportingUnknownUser(userID) {
-            try await InvoiceStore.record(tx, StripeInvoiceRecord.make(invoice, userID: userID, plan: plan.code, status: .paid))
+            try await InvoiceStore.record(tx, record(invoice, userID: userID, plan: plan.code, status: .paid))
             let grant = NewGrant(
                 userID: userID, plan: plan.code, source: .stripe, paymentKey: "stripe:invoice:" + invoice.id,
                 kind: .period(start: StripeEventHandler.date(periodStart), end: StripeEventHandler.date(periodEnd)),
@@ -45,7 +45,7 @@ enum StripeInvoiceHandling {
         let (userID, plan) = try await owner(tx, context, invoice)
         // The foreign keys of the invoice (when new) and of the notification stand in for a SELECT of the user.
         return try await StripeEventHandler.reportingUnknownUser(userID) {
-            try await InvoiceStore.record(tx, StripeInvoiceRecord.make(invoice, userID: userID, plan: plan.code, status: .pastDue))
+            try await InvoiceStore.record(tx, record(invoice, userID: userID, plan: plan.code, status: .pastDue))
             // A failed renewal keeps access for the grace period from where the paid period ended (the failed
             // invoice's period start). A subscription's first invoice never paid anything: no grace for it.
             var graceUntil: Date?
@@ -80,5 +80,16 @@ enum StripeInvoiceHandling {
         let plan = try await StripeEventHandler.plan(
             tx, code: invoice.plan, priceIDs: invoice.priceIDs, object: object, prefetched: context.prefetchedPlan)
         return (userID, plan)
+    }
+
+    /// The `invoices` row of a Stripe invoice.
+    private static func record(_ invoice: StripeInvoice, userID: Int64, plan: String, status: InvoiceStatus) -> Invoice {
+        Invoice(
+            provider: .stripe, providerInvoiceID: invoice.id, userID: userID, plan: plan,
+            amount: status == .paid ? invoice.amountPaid : (invoice.amountDue ?? invoice.amountPaid),
+            currency: invoice.currency.uppercased(), status: status, hostedURL: invoice.hostedInvoiceURL,
+            periodStart: (invoice.linePeriodStart ?? invoice.periodStart).map(StripeEventHandler.date),
+            periodEnd: (invoice.linePeriodEnd ?? invoice.periodEnd).map(StripeEventHandler.date),
+            createdAt: invoice.created.map(StripeEventHandler.date) ?? Date())
     }
 }

@@ -150,8 +150,11 @@ public struct StripeWebhookProcessor: Sendable {
             return (locked.id, effect.changed ? .processed : .ignored)
         case .failure(let error):
             logger.warning(
-                "Stripe event retry failed", metadata: ["event_id": "\(locked.eventID)", "attempt": "\(locked.attempts + 1)",
-                                                        "error": "\(error)"])
+                "Stripe event retry failed",
+                metadata: [
+                    "event_id": "\(locked.eventID)", "attempt": "\(locked.attempts + 1)",
+                    "error": "\(error)",
+                ])
             return (locked.id, .failed)
         }
     }
