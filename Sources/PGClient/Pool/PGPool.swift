@@ -2,6 +2,7 @@ import DequeModule
 import Logging
 import Metrics
 import ServiceLifecycle
+import Support
 import Synchronization
 
 /// A fixed-size pool of non-blocking libpq connections.
@@ -106,12 +107,15 @@ public final class PGPool: Sendable, Service {
                 where (error.isTransactionRetryable || error.safeToRetry)
                 && attempt < configuration.maxTransactionAttempts
             {
-                let backoff = min(200, 2 << min(attempt, 7))
-                try await Task.sleep(for: .milliseconds(Int.random(in: 1...backoff)))
+                try await Task.sleep(for: Self.transactionRetryBackoff.delay(attempt))
                 attempt += 1
             }
         }
     }
+
+    /// Between attempts of a transaction: 4, 8, 16 … ms, at most 200 ms, jittered (two deadlocked transactions
+    /// should not meet again).
+    static let transactionRetryBackoff = Backoff(base: .milliseconds(4), cap: .milliseconds(200))
 
     /// Service: waits for graceful shutdown, then closes the pool. Put the pool first in a `ServiceGroup`, so it
     /// shuts down last, after the HTTP server has finished its requests.
