@@ -79,7 +79,7 @@ public enum ClickStore {
         guard (1...maxLimit).contains(limit) else { throw ClickError.invalidLimit }
         var query: PGQuery = "SELECT \(unsafeRaw: columns) FROM marketing_clicks WHERE user_id = \(userID)"
         if let cursor, !cursor.isEmpty {
-            guard let position = ClickCursor(encoded: cursor) else { throw ClickError.invalidCursor }
+            guard let position = KeysetCursor(encoded: cursor) else { throw ClickError.invalidCursor }
             // Row comparison keeps the scan on marketing_clicks_user_created_idx.
             query.append(
                 """
@@ -91,10 +91,10 @@ public enum ClickStore {
         let result = try await connection.query(query)
         var clicks: [Click] = []
         clicks.reserveCapacity(min(result.count, limit))
-        var last: ClickCursor?
+        var last: KeysetCursor?
         for row in result.prefix(limit) {
             clicks.append(try decode(row))
-            last = ClickCursor(createdMicros: try row.decode("created_micros"), id: try row.decode("id"))
+            last = KeysetCursor(createdMicros: try row.decode("created_micros"), id: try row.decode("id"))
         }
         let next = result.count > limit ? last?.encoded : nil
         return ClickPage(clicks: clicks, nextCursor: next)

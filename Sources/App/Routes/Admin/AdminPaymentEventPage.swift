@@ -2,6 +2,7 @@ import Billing
 import Foundation
 import Hummingbird
 import PGClient
+import Support
 
 /// `GET /admin/v1/payment-events?status=&provider=&type=&user_id=|telegram_id=&limit=&cursor=`: the ledger newest
 /// first, filtered, in keyset pages (`next_cursor`, the same opaque cursor as the Mini App's invoice list).
@@ -27,7 +28,7 @@ enum AdminPaymentEventPage {
         }
         query.limit = try APIFormat.limit(parameters["limit"].map(String.init), maximum: 500)
         query.after = try parameters["cursor"].map { text throws(ProblemError) in
-            let position = try KeysetCursor.decode(String(text))
+            let position = try KeysetCursor.parameter(text)
             return (receivedAt: position.createdAt, id: position.id)
         }
         let userID = try positive(parameters["user_id"].map(String.init), name: "user_id")
@@ -46,7 +47,7 @@ enum AdminPaymentEventPage {
                 return try await PaymentLedger.page(connection, query)
             } ?? []
         let shown = Array(page.prefix(query.limit))
-        let next = page.count > query.limit ? shown.last.map { KeysetCursor.encode(createdAt: $0.receivedAt, id: $0.id) } : nil
+        let next = page.count > query.limit ? shown.last.map { KeysetCursor(createdAt: $0.receivedAt, id: $0.id).encoded } : nil
         return PaymentEventList(events: shown.map(PaymentEventList.Item.init), nextCursor: next)
     }
 

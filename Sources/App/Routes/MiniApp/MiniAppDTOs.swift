@@ -185,23 +185,13 @@ enum MiniAppDTO {
     }
 }
 
-/// Opaque keyset cursor for (created_at, id) lists: base64url of "<micros>:<id>".
-enum KeysetCursor {
-    static func encode(createdAt: Date, id: Int64) -> String {
-        let micros = Int64((createdAt.timeIntervalSince1970 * 1_000_000).rounded())
-        return Base64URL.encode(Data("\(micros):\(id)".utf8))
-    }
-
-    static func decode(_ text: String) throws(ProblemError) -> (createdAt: Date, id: Int64) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard text.count <= 64, let data = Data(base64Encoded: base64) else {
+/// The `cursor` query parameter of a paged list (`Support.KeysetCursor`, the one cursor format).
+extension KeysetCursor {
+    /// 400 when the text is not a cursor this server made.
+    static func parameter(_ text: Substring) throws(ProblemError) -> KeysetCursor {
+        guard text.utf8.count <= 64, let cursor = KeysetCursor(encoded: String(text)) else {
             throw ProblemError.badRequest("cursor is not valid")
         }
-        let parts = String(decoding: data, as: UTF8.self).split(separator: ":")
-        guard parts.count == 2, let micros = Int64(parts[0]), let id = Int64(parts[1]) else {
-            throw ProblemError.badRequest("cursor is not valid")
-        }
-        return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
+        return cursor
     }
 }

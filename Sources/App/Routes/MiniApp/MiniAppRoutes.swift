@@ -8,6 +8,7 @@ import MiniApp
 import NIOCore
 import PGClient
 import ServiceLifecycle
+import Support
 import Telegram
 
 /// The Mini App: `POST /api/v1/miniapp/auth`, the bearer billing API under `/api/v1`, and the page at `/miniapp/`.
@@ -81,12 +82,13 @@ enum MiniAppRoutes: AppModule {
             let principal = try context.requireMiniAppUser()
             let limit = try APIFormat.limit(request.uri.queryParameters["limit"].map(String.init))
             let cursor = try request.uri.queryParameters["cursor"].map { text throws(ProblemError) in
-                try KeysetCursor.decode(String(text))
+                let position = try KeysetCursor.parameter(text)
+                return (createdAt: position.createdAt, id: position.id)
             }
             let (shown, hasMore) = try await pool.withConnection { connection in
                 try await invoicePage(connection, userID: principal.userID, limit: limit, after: cursor)
             }
-            let next = hasMore ? shown.last.map { KeysetCursor.encode(createdAt: $0.createdAt, id: $0.id) } : nil
+            let next = hasMore ? shown.last.map { KeysetCursor(createdAt: $0.createdAt, id: $0.id).encoded } : nil
             return MiniAppDTO.Invoices(invoices: shown.map(MiniAppDTO.InvoiceBody.init), nextCursor: next)
         }
     }

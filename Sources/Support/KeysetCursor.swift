@@ -1,13 +1,13 @@
 import Foundation
-import Support
 
-/// The keyset position after a click in the newest-first order: its `created_at` in microseconds since the epoch
-/// and its id, as 16 big-endian bytes in unpadded base64url. Opaque to clients.
-struct ClickCursor: Equatable {
-    var createdMicros: Int64
-    var id: Int64
+/// A keyset-pagination position in a newest-first list: the row's `created_at` in microseconds since the epoch and
+/// its id, as 16 big-endian bytes in unpadded base64url (22 characters). Opaque to clients. The one cursor format of
+/// every paged list (marketing clicks, Mini App invoices, the admin payment events).
+public struct KeysetCursor: Sendable, Equatable {
+    public var createdMicros: Int64
+    public var id: Int64
 
-    var encoded: String {
+    public var encoded: String {
         var bytes = [UInt8]()
         bytes.reserveCapacity(16)
         for value in [createdMicros, id] {
@@ -17,15 +17,15 @@ struct ClickCursor: Equatable {
     }
 
     /// 9999-12-31T23:59:59.999999Z in microseconds since 1970.
-    static let maxCreatedMicros: Int64 = 253_402_300_799_999_999
+    public static let maxCreatedMicros: Int64 = 253_402_300_799_999_999
 
-    init(createdMicros: Int64, id: Int64) {
+    public init(createdMicros: Int64, id: Int64) {
         self.createdMicros = createdMicros
         self.id = id
     }
 
     /// Parses a cursor this type encoded; nil for anything else.
-    init?(encoded: String) {
+    public init?(encoded: String) {
         // 16 bytes are 22 base64 characters without padding.
         guard encoded.utf8.count == 22,
             encoded.utf8.allSatisfy({ $0.isBase64URL })
@@ -39,6 +39,16 @@ struct ClickCursor: Equatable {
         // Beyond 9999-12-31 PostgreSQL's timestamp arithmetic overflows (22008); no click was created there.
         guard id > 0, (0...Self.maxCreatedMicros).contains(createdMicros) else { return nil }
     }
+}
+
+extension KeysetCursor {
+    /// The position of a row created at `createdAt` (rounded to the microsecond, as PostgreSQL stores it).
+    public init(createdAt: Date, id: Int64) {
+        self.init(createdMicros: Int64((createdAt.timeIntervalSince1970 * 1_000_000).rounded()), id: id)
+    }
+
+    /// `created_at` of the position.
+    public var createdAt: Date { Date(timeIntervalSince1970: Double(createdMicros) / 1_000_000) }
 }
 
 extension UInt8 {
