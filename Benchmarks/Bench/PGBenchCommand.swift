@@ -38,6 +38,9 @@ struct PGBenchCommand: AsyncParsableCommand {
     @Flag(help: "Bypass the pool: one OS thread per PGConnection, no async (shows the synchronous layer's cost).")
     var direct = false
 
+    @Flag(help: "Run the tasks on Swift's cooperative pool instead of PGClient's reactor thread (as serve runs requests).")
+    var globalExecutor = false
+
     func validate() throws {
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
@@ -59,7 +62,7 @@ struct PGBenchCommand: AsyncParsableCommand {
                 usePreparedStatements: !noPrepare))
         let result: PGBenchResult
         do {
-            let runner = PGBenchRunner(pool: pool, workload: workload, keys: keys)
+            let runner = PGBenchRunner(pool: pool, workload: workload, keys: keys, onReactor: !globalExecutor)
             // Warm-up: open every connection and prepare the statements (pgbench's tps excludes connecting too).
             _ = try await runner.run(tasks: connections, for: .milliseconds(500))
             result = try await runner.run(tasks: connections, for: .milliseconds(Int(seconds * 1000)))

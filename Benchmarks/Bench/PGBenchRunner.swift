@@ -29,25 +29,29 @@ struct PGBenchRunner: Sendable {
     let pool: PGPool
     let workload: PGBenchCommand.Workload
     let keys: Int
+    /// The tasks prefer PGClient's reactor as their executor (`PGExecutor`), as serve's request handlers do.
+    var onReactor = true
 
     func run(tasks: Int, for duration: Duration) async throws -> PGBenchResult {
         let started = ContinuousClock.now
         let deadline = started + duration
         let perTask = try await withThrowingTaskGroup(of: [Int].self) { group in
             for _ in 0..<tasks {
-                group.addTask {
-                    var latencies: [Int] = []
-                    latencies.reserveCapacity(1 << 16)
-                    var generator = SystemRandomNumberGenerator()
-                    while ContinuousClock.now < deadline {
-                        let key = Int32(Int.random(in: 1...keys, using: &generator))
-                        let opStarted = ContinuousClock.now
-                        try await once(key: key)
-                        let elapsed = ContinuousClock.now - opStarted
-                        latencies.append(
-                            Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
+                group.addTask { [onReactor] in
+                    try await withTaskExecutorPreference(onReactor ? PGExecutor.shared : nil) {
+                        var latencies: [Int] = []
+                        latencies.reserveCapacity(1 << 16)
+                        var generator = SystemRandomNumberGenerator()
+                        while ContinuousClock.now < deadline {
+                            let key = Int32(Int.random(in: 1...keys, using: &generator))
+                            let opStarted = ContinuousClock.now
+                            try await once(key: key)
+                            let elapsed = ContinuousClock.now - opStarted
+                            latencies.append(
+                                Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
+                        }
+                        return latencies
                     }
-                    return latencies
                 }
             }
             return try await group.reduce(into: [[Int]]()) { $0.append($1) }
