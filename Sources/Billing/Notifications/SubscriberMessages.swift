@@ -91,11 +91,16 @@ public enum SubscriberMessages {
 
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    /// `6 Dec 2026` (UTC): the same for every reader and every server.
-    public static func format(_ date: Date) -> String {
+    /// The Gregorian calendar in UTC, made once (a payment's message formats a date on the webhook's path).
+    static let utcCalendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return calendar
+    }()
+
+    /// `6 Dec 2026` (UTC): the same for every reader and every server.
+    public static func format(_ date: Date) -> String {
+        let parts = utcCalendar.dateComponents([.year, .month, .day], from: date)
         let month = parts.month.map { months.indices.contains($0 - 1) ? months[$0 - 1] : "" } ?? ""
         return "\(parts.day ?? 1) \(month) \(parts.year ?? 1970)"
     }
