@@ -2,8 +2,8 @@ import HTTPTypes
 import Telegram
 
 /// Header names the routes read, each built once. `HTTPField.Name(_:)` is failable only for text that is not a
-/// valid token; these literals are valid, so the precondition documents that and can fire only on a typo here, at
-/// the first use (router assembly), never as a silent read of another header.
+/// valid token; these literals are valid, so the precondition documents that and can fire only on a typo here, when
+/// `buildRouter` makes them at start-up (never on a request, never as a silent read of another header).
 extension HTTPField.Name {
     /// `Stripe-Signature` of Stripe webhooks.
     static let stripeSignature = constant("Stripe-Signature")
