@@ -1,4 +1,3 @@
-import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -46,9 +45,6 @@ func buildRouter(
     if dependencies.clients == nil { dependencies.clients = AppClients(config: config, dependencies: dependencies) }
     let router = AppRouter()
     let mapper = ErrorMapper(routes: router.routes)
-    // The header names the routes read are made here, at assembly: a typo in one fails start-up (and every test),
-    // never a request.
-    _ = (HTTPField.Name.stripeSignature, HTTPField.Name.idempotencyKey, HTTPField.Name.telegramSecretToken)
     // The pool's gauges and checkout waits go to this application's registry (what /metrics serves).
     dependencies.pool.reportMetrics(to: dependencies.metrics.factory)
     if ReactorExecutorMiddleware.isEnabled { router.add(middleware: ReactorExecutorMiddleware()) }

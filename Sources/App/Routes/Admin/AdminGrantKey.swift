@@ -5,7 +5,7 @@ import Hummingbird
 /// The payment key of an admin grant: `admin:<Idempotency-Key>` when the operator sends one (the same key again is
 /// the same grant, never a second one), else a fresh `admin:<uuid>`.
 enum AdminGrantKey {
-    static let header = HTTPField.Name.idempotencyKey
+    static let header = RequestHeader.idempotencyKey
 
     static func from(_ value: String?) throws(ProblemError) -> String {
         guard let value else { return "admin:" + UUID().uuidString.lowercased() }

@@ -17,7 +17,7 @@ enum AdminRoutes: AppModule {
             let body = try await request.decode(as: AdminEntitlementRequest.self, context: context)
             let days = try body.validDays()
             let plan = try body.validPlan()
-            let key = try AdminGrantKey.from(request.headers[idempotencyKeyHeader])
+            let key = try AdminGrantKey.from(idempotencyKeyHeader.value(in: request.headers))
             let target = try body.target()
             let outcome = try await AdminProblem.mapping {
                 try await entitlements.grant(target, plan: plan, days: days, paymentKey: key, reason: body.reason)

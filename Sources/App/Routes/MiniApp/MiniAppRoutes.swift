@@ -143,7 +143,7 @@ enum MiniAppRoutes: AppModule {
     static func addCheckout(_ api: RouterGroup<AppRequestContext>, _ services: MiniAppServices) {
         let checkout = services.checkout
         let metrics = services.metrics
-        let idempotencyKeyHeader = HTTPField.Name.idempotencyKey
+        let idempotencyKeyHeader = RequestHeader.idempotencyKey
         api.post("/billing/checkout") { request, context in
             let principal = try context.requireMiniAppUser()
             let body = try await request.decode(as: MiniAppDTO.CheckoutRequest.self, context: context)
@@ -151,7 +151,7 @@ enum MiniAppRoutes: AppModule {
             guard let providerName = body.provider, let provider = PaymentProvider(rawValue: providerName) else {
                 throw ProblemError.badRequest("provider must be stripe or telegram_stars")
             }
-            let key = request.headers[idempotencyKeyHeader]
+            let key = idempotencyKeyHeader.value(in: request.headers)
             let (result, replayed) = try await checkout.service.checkout(
                 userID: principal.userID, telegramID: principal.telegramID, plan: plan, provider: provider,
                 idempotencyKey: key)

@@ -11,7 +11,7 @@ import PGClient
 /// failed-but-stored events; 503 only when the event could not be stored, so Stripe retries. With `STRIPE_LIVEMODE`
 /// set, an event of the other mode is answered 200 `rejected` and not stored.
 struct StripeWebhookController: Sendable {
-    static let signatureHeader = HTTPField.Name.stripeSignature
+    static let signatureHeader = RequestHeader.stripeSignature
 
     let verifier: StripeSignatureVerifier
     let processor: StripeWebhookProcessor
@@ -63,7 +63,7 @@ struct StripeWebhookController: Sendable {
         }
         let body = Data(buffer: try await request.body.collect(upTo: HTTPLimits.maxBodyBytes))
         do {
-            _ = try verifier.verify(payload: body, header: request.headers[Self.signatureHeader])
+            _ = try verifier.verify(payload: body, header: Self.signatureHeader.value(in: request.headers))
         } catch {
             metrics.record(.rejected)
             throw ProblemError.badRequest("Stripe-Signature is missing or does not match: \(error)")

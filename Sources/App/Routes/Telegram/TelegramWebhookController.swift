@@ -7,7 +7,7 @@ import Telegram
 
 /// `POST /webhooks/telegram`: secret-token check (constant time), then one update applied once by the dispatcher.
 struct TelegramWebhookController: Sendable {
-    static let secretHeader = HTTPField.Name.telegramSecretToken
+    static let secretHeader = RequestHeader.telegramSecretToken
 
     let auth: TelegramWebhookAuth
     let dispatcher: TelegramUpdateDispatcher
@@ -19,7 +19,7 @@ struct TelegramWebhookController: Sendable {
     }
 
     @Sendable func receive(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard auth.isValid(request.headers[Self.secretHeader]) else {
+        guard auth.isValid(Self.secretHeader.value(in: request.headers)) else {
             metrics.record(.rejected)
             throw ProblemError.unauthorized("missing or wrong X-Telegram-Bot-Api-Secret-Token", challenge: "Token")
         }
