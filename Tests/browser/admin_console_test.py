@@ -13,7 +13,6 @@ import os
 import secrets
 import sys
 import time
-import traceback
 import urllib.error
 import urllib.request
 
@@ -21,8 +20,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakes  # noqa: E402
 from admin_console_helpers import (CHECK_DASHBOARD, checkout_event, dashboard_queries, deliver_stripe,  # noqa: E402
                                    family_of, metric_families, page_headers, rows)
-from harness import (OUTPUT, ROOT, TEMPLATE, check, chromium, drop_database, free_port, psql,  # noqa: E402
-                     start_serve, stop, summary, wait_ready)
+from harness import (OUTPUT, ROOT, TEMPLATE, check, chromium, crashed, free_port, psql, start_serve, summary,  # noqa: E402
+                     tear_down, wait_ready)
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -271,20 +270,9 @@ def main():
             server_log = f.read()
         check("the admin token never appears in the server log", ADMIN_TOKEN not in server_log)
     except Exception as error:  # a crash is a failure, with its reason
-        traceback.print_exc()
-        check("admin console test ran to the end", False, repr(error))
-        if driver is not None:
-            try:
-                driver.save_screenshot(os.path.join(OUTPUT, "admin-console-failure.png"))
-            except Exception:
-                pass
+        crashed(error, "admin console test", driver, "admin-console-failure.png")
     finally:
-        if driver is not None:
-            driver.quit()
-        stop(server)
-        bot_server.shutdown()
-        stripe_server.shutdown()
-        drop_database(database)
+        tear_down(driver, server, [bot_server, stripe_server], database)
 
     return summary("admin console", log_path)
 

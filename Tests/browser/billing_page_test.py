@@ -9,12 +9,11 @@ import json
 import os
 import secrets
 import sys
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakes  # noqa: E402
-from harness import (OUTPUT, ROOT, TEMPLATE, check, chromium, drop_database, free_port, psql,  # noqa: E402
-                     start_serve, stop, summary, wait_ready)
+from harness import (OUTPUT, ROOT, TEMPLATE, check, chromium, crashed, free_port, psql, start_serve, summary,  # noqa: E402
+                     tear_down, wait_ready)
 from telebot_py import signing  # noqa: E402
 
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -173,20 +172,9 @@ def main():
 
         driver.save_screenshot(os.path.join(OUTPUT, "miniapp-billing.png"))
     except Exception as error:  # a crash is a failure, with its reason
-        traceback.print_exc()
-        check("browser test ran to the end", False, repr(error))
-        if driver is not None:
-            try:
-                driver.save_screenshot(os.path.join(OUTPUT, "miniapp-billing-failure.png"))
-            except Exception:
-                pass
+        crashed(error, "browser test", driver, "miniapp-billing-failure.png")
     finally:
-        if driver is not None:
-            driver.quit()
-        stop(server)
-        bot_server.shutdown()
-        stripe_server.shutdown()
-        drop_database(database)
+        tear_down(driver, server, [bot_server, stripe_server], database)
 
     return summary("browser", log_path)
 

@@ -18,14 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ENV, OUTPUT, ROOT, TEMPLATE, check, chromium, drop_database, free_port, get, psql,  # noqa: E402
-                     results, start_serve, stop, wait_ready)
+from harness import (ENV, OUTPUT, ROOT, TEMPLATE, check, chromium, crashed, drop_database, free_port, get,  # noqa: E402
+                     psql, results, start_serve, stop, wait_ready)
 
 SANDBOX = os.path.join(ROOT, "scripts", "sandbox.py")
 DEMO_TELEGRAM_ID = 424242
@@ -252,13 +251,7 @@ def main():
                               "AND plan = 'premium_monthly'")
         check("DB: customer.subscription.deleted canceled the premium entitlement", rows == "canceled", rows)
     except Exception as error:  # a crash is a failure, with its reason
-        traceback.print_exc()
-        check("demo test ran to the end", False, repr(error))
-        if driver is not None:
-            try:
-                driver.save_screenshot(os.path.join(OUTPUT, "demo-failure.png"))
-            except Exception:
-                pass
+        crashed(error, "demo test", driver, "demo-failure.png")
     finally:
         if driver is not None:
             driver.quit()

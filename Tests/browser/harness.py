@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+import traceback
 import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -103,3 +104,24 @@ def chromium(window_size, browser_log=False):
     if os.path.exists("/usr/bin/chromium"):
         options.binary_location = "/usr/bin/chromium"
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def crashed(error, what, driver, screenshot):
+    """A crash is a failure, with its reason and a screenshot of where the page stood (`screenshot` in OUTPUT)."""
+    traceback.print_exc()
+    check(what + " ran to the end", False, repr(error))
+    if driver is not None:
+        try:
+            driver.save_screenshot(os.path.join(OUTPUT, screenshot))
+        except Exception:
+            pass
+
+
+def tear_down(driver, server, fake_servers, database):
+    """Closes the browser, stops serve and the fakes, drops the test's database."""
+    if driver is not None:
+        driver.quit()
+    stop(server)
+    for fake in fake_servers:
+        fake.shutdown()
+    drop_database(database)
