@@ -192,7 +192,9 @@ import Testing
 
     @Test func concurrentCallsAreAllRecordedWithDistinctMessageIds() async throws {
         try await FakeBotAPI.with { fake in
-            let client = fake.client()
+            // No retries and a generous timeout: on a loaded machine a timed-out attempt would be sent again, and
+            // the fake would (rightly) record it twice.
+            let client = fake.client(retry: .none, timeout: .seconds(60))
             let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
                 for index in 0..<25 {
                     group.addTask {
