@@ -41,10 +41,11 @@ extension BotAPIRetryPolicy {
 }
 
 extension FakeBotAPI {
-    /// A client pointed at this fake.
+    /// A client pointed at this fake. The timeout is generous (tests that need one to fire pass their own): on a
+    /// loaded machine a timed-out attempt would be retried and reach the fake twice.
     func client(
         retry: BotAPIRetryPolicy = .fast,
-        timeout: Duration = .seconds(5),
+        timeout: Duration = .seconds(30),
         logger: Logger = Logger(label: "telebot.test.telegram", factory: { _ in SwiftLogNoOpLogHandler() })
     ) -> BotAPIClient {
         BotAPIClient(
