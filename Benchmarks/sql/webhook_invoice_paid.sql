@@ -39,7 +39,7 @@ ON CONFLICT (provider, provider_invoice_id) DO UPDATE SET
     period_start = coalesce(EXCLUDED.period_start, i.period_start),
     period_end = coalesce(EXCLUDED.period_end, i.period_end),
     updated_at = now();
-WITH v AS (
+WITH v AS MATERIALIZED (
     SELECT (SELECT CASE WHEN s.plan IS DISTINCT FROM (:plan)::text AND s.plan_changed_at > (:period_start)::timestamptz
                         THEN least(s.ended_at, s.plan_changed_at) ELSE s.ended_at END
             FROM stripe_subscriptions s WHERE s.subscription_id = 'sub_bench_' || (:uid)::text) AS cut,

@@ -41,8 +41,10 @@ public enum GrantStore {
         }
         // A live period grant's days lie where its period says (cut short where its subscription ended): stored at
         // once, so the recompute that follows has no row to update in the common case (a paid invoice).
+        // MATERIALIZED: `v` is computed once. Inlined, each of its columns was recomputed where it is used (the
+        // subscription lookup four times, the reversal state three).
         return """
-            WITH v AS (
+            WITH v AS MATERIALIZED (
                 SELECT (SELECT CASE WHEN s.plan IS DISTINCT FROM \(grant.plan) AND s.plan_changed_at > \(periodStart)
                                     THEN least(s.ended_at, s.plan_changed_at) ELSE s.ended_at END
                         FROM stripe_subscriptions s WHERE s.subscription_id = \(grant.subscriptionRef)) AS cut,
