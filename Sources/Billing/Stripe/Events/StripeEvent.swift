@@ -7,8 +7,9 @@ import Support
 /// Required: `id` (non-empty), `type`, `created` (integer), `data.object` (a JSON object). `livemode` defaults to
 /// false and `api_version` to nil when absent.
 ///
-/// An event decoded from a webhook body keeps that body: the typed views (`checkoutSession()`, `invoice()`,
-/// `subscription()`, `charge()`) decode straight from it, and `object` / `previousAttributes` (a `JSONValue` tree)
+/// An event decoded from a webhook body keeps that body and the typed object its handler needs, decoded in the same
+/// pass as the envelope (the body is parsed once); the typed views (`checkoutSession()`, `invoice()`,
+/// `subscription()`, `charge()`) decode straight from the body, and `object` / `previousAttributes` (a `JSONValue` tree)
 /// are built only when read, each time they are read. Nothing on the webhook path reads them. An event built in
 /// code from a `JSONValue` object keeps that tree instead.
 public struct StripeEvent: Sendable, Equatable {
@@ -19,6 +20,8 @@ public struct StripeEvent: Sendable, Equatable {
     public var livemode: Bool
     public var apiVersion: String?
     private var source: Source
+    /// The handler's typed object, decoded with the envelope, for `type` as it was then.
+    private var decoded: DecodedObject?
 
     /// Where `data.object` comes from.
     private enum Source: Sendable {
@@ -58,6 +61,7 @@ public struct StripeEvent: Sendable, Equatable {
         self.livemode = envelope.livemode ?? false
         self.apiVersion = envelope.apiVersion
         self.source = .raw(body)
+        self.decoded = DecodedObject(type: self.type, object: envelope.object)
     }
 
     /// `data.object`, as a JSON tree. For an event decoded from a body this decodes the tree on every read.
@@ -68,7 +72,10 @@ public struct StripeEvent: Sendable, Equatable {
             case .tree(let object, _): object
             }
         }
-        set { source = .tree(object: newValue, previousAttributes: previousAttributes) }
+        set {
+            source = .tree(object: newValue, previousAttributes: previousAttributes)
+            decoded = nil
+        }
     }
 
     /// `data.previous_attributes` of `*.updated` events. For an event decoded from a body this decodes on every read.
@@ -79,7 +86,10 @@ public struct StripeEvent: Sendable, Equatable {
             case .tree(_, let previousAttributes): previousAttributes
             }
         }
-        set { source = .tree(object: object, previousAttributes: newValue) }
+        set {
+            source = .tree(object: object, previousAttributes: newValue)
+            decoded = nil
+        }
     }
 
     /// `created` as a date.
@@ -117,6 +127,20 @@ public struct StripeEvent: Sendable, Equatable {
             && lhs.previousAttributes == rhs.previousAttributes
     }
 
+    /// The object `StripeEventHandler` needs for `type`: the one decoded with the envelope, or else (an event built
+    /// in code, or whose type was changed) decoded now from `{"type":…,"data":{"object":…}}`.
+    func typedObject() -> Result<StripeEventObject, StripeEventDecodingError> {
+        if let decoded, decoded.type == type { return decoded.object }
+        let json =
+            Data("{\"type\":".utf8) + JSONValue.string(type.rawValue).jsonData + Data(",\"data\":{\"object\":".utf8)
+            + object.jsonData + Data("}}".utf8)
+        do {
+            return try JSONDecoder().decode(TypedObjectBox.self, from: json).object
+        } catch {
+            return .failure(StripeEventDecodingError.from(error))
+        }
+    }
+
     /// The body already has the `{"data":{"object":…}}` shape `ObjectBox` reads, so a view decodes straight from it
     /// and its decoding errors carry the path `data.object.…`.
     private func view<View: StripeObjectView>() throws(StripeEventDecodingError) -> View {
@@ -148,6 +172,34 @@ public struct StripeEvent: Sendable, Equatable {
         var data: Inner
     }
 
+    /// The typed object decoded with the envelope, and the type it was decoded for. A reference, so copies of the
+    /// event do not copy the object.
+    private final class DecodedObject: Sendable {
+        let type: StripeEventType
+        let object: Result<StripeEventObject, StripeEventDecodingError>
+
+        init(type: StripeEventType, object: Result<StripeEventObject, StripeEventDecodingError>) {
+            self.type = type
+            self.object = object
+        }
+    }
+
+    /// `{"type":…,"data":{"object":…}}` read as the typed object the type calls for.
+    private struct TypedObjectBox: Decodable {
+        var object: Result<StripeEventObject, StripeEventDecodingError>
+
+        enum CodingKeys: String, CodingKey {
+            case type, data
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let type = StripeEventType(rawValue: try container.decode(String.self, forKey: .type))
+            let data = try container.nestedContainer(keyedBy: Envelope.DataKeys.self, forKey: .data)
+            self.object = StripeEventObject.decoding(type, in: data, forKey: .object)
+        }
+    }
+
     private struct ObjectKind: Decodable {
         var object: String?
     }
@@ -171,13 +223,14 @@ public struct StripeEvent: Sendable, Equatable {
         }
     }
 
-    /// The envelope's own fields; `data.object` is checked to be an object but not decoded.
+    /// The envelope's own fields, and `data.object` as the typed object its type calls for.
     private struct Envelope: Decodable {
         var id: String
         var type: String
         var created: Int64
         var livemode: Bool?
         var apiVersion: String?
+        var object: Result<StripeEventObject, StripeEventDecodingError>
 
         enum CodingKeys: String, CodingKey {
             case id, type, created, livemode, data
@@ -206,6 +259,7 @@ public struct StripeEvent: Sendable, Equatable {
             } catch DecodingError.typeMismatch {
                 throw notAnObject
             }
+            self.object = StripeEventObject.decoding(StripeEventType(rawValue: type), in: data, forKey: .object)
         }
     }
 }

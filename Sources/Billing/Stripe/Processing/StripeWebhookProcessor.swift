@@ -57,10 +57,10 @@ public struct StripeWebhookProcessor: Sendable {
         logger[metadataKey: "event_id"] = "\(event.id)"
         logger[metadataKey: "event_type"] = "\(event.type.rawValue)"
         let payload = PGRawJSON(rawBody)
-        // The typed object is decoded here, so no JSON work happens while a pool connection and the claimed row are
+        // The typed object was decoded with the envelope (one parse of the body), so no JSON work happens while a pool connection and the claimed row are
         // held. A decoding error is raised only after the claim, as the handler would: a duplicate stays a duplicate
         // and a new event is stored as failed.
-        let object = Result { () throws(StripeEventDecodingError) -> StripeEventObject in try StripeEventObject(event) }
+        let object = event.typedObject()
         do {
             let extraRefs = try await invoiceRefs(for: try? object.get())
             let options = self.options
