@@ -213,12 +213,15 @@ class Cluster:
         return subprocess.run(cmd, input=stdin, stdout=stdout, stderr=stderr, text=True, timeout=timeout)
 
     def write_conf(self, listen="127.0.0.1"):
-        self._run(["tee", os.path.join(self.datadir, "telebot.conf")], conf_text(self.host, int(self.port), listen))
+        """DATA/telebot.conf (written as the server's user), included from postgresql.conf."""
+        path = os.path.join(self.datadir, "telebot.conf")
+        if self._run(["tee", path], conf_text(self.host, int(self.port), listen)).returncode != 0:
+            raise ClusterError("could not write %s" % path)
         conf = os.path.join(self.datadir, "postgresql.conf")
         with open(conf) as f:
             included = any(line.rstrip("\n") == INCLUDE for line in f)
-        if not included:
-            self._run(["tee", "-a", conf], "\n" + INCLUDE + "\n")
+        if not included and self._run(["tee", "-a", conf], "\n" + INCLUDE + "\n").returncode != 0:
+            raise ClusterError("could not append to %s" % conf)
 
     def pg_ctl(self, *args, stderr=subprocess.STDOUT):
         """pg_ctl -D DATA ARGS: its output discarded (stderr=None lets its errors through), a CompletedProcess."""
