@@ -1,8 +1,12 @@
 import Foundation
 
 /// A PostgreSQL cluster of its own, for tests that stop or restart the server (they must not disturb the shared
-/// test cluster). Uses the binaries `scripts/test` found, runs them as `TestEnvironment.runAs` under root, and
-/// starts them through `ChildProcess` (never Foundation's `Process`: see there why).
+/// test cluster). Its lifecycle is the project's one cluster controller, `scripts/telebot_py/cluster` (the same
+/// initdb, settings and start as `scripts/lib/pg.sh`, which wraps it too), run as
+/// `PYTHONPATH=<repo>/scripts python3 -m telebot_py.cluster start|stop|restart|destroy DIR` with the binaries
+/// `scripts/test` found (`TestEnvironment.pgBin`) and, under root, `TestEnvironment.runAs`; always through
+/// `ChildProcess` (never Foundation's `Process`: see there why). The server listens on its unix socket only
+/// (`DIR/sock`), on the port chosen here, with fsync off.
 public final class PrivateCluster: Sendable {
     public let directory: String
     public let port: Int
@@ -22,13 +26,8 @@ public final class PrivateCluster: Sendable {
     /// initdb + start (a second or two).
     public static func start() async throws -> PrivateCluster {
         let directory = NSTemporaryDirectory() + "telebot-pc-" + UUID().uuidString.prefix(8)
-        try FileManager.default.createDirectory(atPath: directory + "/sock", withIntermediateDirectories: true)
         let cluster = PrivateCluster(directory: directory, port: freePort())
         do {
-            if !TestEnvironment.runAs.isEmpty { try await ChildProcess.run(["chown", "-R", TestEnvironment.runAs, directory]) }
-            try await cluster.pg([
-                "initdb", "-D", cluster.dataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
-            ])
             try await cluster.startServer()
         } catch {
             await cluster.destroy()
@@ -37,34 +36,32 @@ public final class PrivateCluster: Sendable {
         return cluster
     }
 
-    private var serverOptions: String { "-k \(socketDirectory) -p \(port) -c listen_addresses='' -c fsync=off" }
-
+    /// initdb when needed (the first time), then start on `port`.
     public func startServer() async throws {
-        try await pg(["pg_ctl", "-D", dataDirectory, "-w", "-t", "30", "-l", directory + "/log", "-o", serverOptions, "start"])
+        try await controller(["start", directory, "--port", String(port), "--sockdir", socketDirectory, "--socket-only"])
     }
 
+    /// A fast shutdown (a no-op when the server is not running).
     public func stopServer() async throws {
-        try await pg(["pg_ctl", "-D", dataDirectory, "-w", "-t", "30", "-m", "fast", "stop"])
+        try await controller(["stop", directory, "--mode", "fast"])
     }
 
+    /// A fast shutdown and a start, on the same port and socket.
     public func restartServer() async throws {
-        try await pg([
-            "pg_ctl", "-D", dataDirectory, "-w", "-t", "30", "-m", "fast", "-l", directory + "/log", "-o", serverOptions,
-            "restart",
-        ])
+        try await controller(["restart", directory])
     }
 
     /// Stops the server (immediately) and removes the directory.
     public func destroy() async {
-        try? await pg(["pg_ctl", "-D", dataDirectory, "-w", "-m", "immediate", "stop"])
+        try? await controller(["destroy", directory])
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    private func pg(_ arguments: [String]) async throws {
-        var command = arguments
-        command[0] = TestEnvironment.pgBin + "/" + command[0]
-        if !TestEnvironment.runAs.isEmpty { command = ["runuser", "-u", TestEnvironment.runAs, "--"] + command }
-        try await ChildProcess.run(command)
+    /// Runs `python3 -m telebot_py.cluster ARGUMENTS --pgbin … --runas …`; throws with its stderr on failure.
+    private func controller(_ arguments: [String]) async throws {
+        let command = ["env", "PYTHONPATH=\(TestEnvironment.repoRoot)/scripts", "python3", "-m", "telebot_py.cluster"]
+        let options = ["--pgbin", TestEnvironment.pgBin, "--runas", TestEnvironment.runAs]
+        try await ChildProcess.run(command + arguments + options)
     }
 
     /// A TCP port nobody listens on right now.

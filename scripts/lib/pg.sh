@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Shared helpers for scripts/test and scripts/run: a private PostgreSQL cluster.
+# Shared helpers for scripts/test, scripts/run, scripts/drill, the benchmarks and scripts/fuzz: a private
+# PostgreSQL cluster.
 #
 # Source it:   . "$(dirname "$0")/lib/pg.sh"
 #
@@ -8,8 +9,13 @@
 #                                  socket in DIR/sock (or a short /tmp path when DIR is too deep),
 #                                  log in DIR/postgres.log; exports PG_SOCKDIR, PG_PORT, PG_DATADIR
 #   pg_stop_cluster DIR            pg_ctl -m fast stop (no-op when not running)
+#   pg_free_port                   a free TCP port on 127.0.0.1
 #   pg_psql DB PSQL-ARGS...        runs psql against the started cluster (ON_ERROR_STOP)
 #   pg_create_db NAME              CREATE DATABASE NAME unless it exists
+#
+# Installation and psql are shell here; the cluster's lifecycle (initdb, settings, start, stop) is
+# scripts/telebot_py/cluster, run as `python3 -m telebot_py.cluster` (python3 is required): the functions above
+# are thin wrappers around it, and the Swift tests' PrivateCluster runs the same command.
 #
 # The cluster trusts local connections (auth=trust), listens on its unix socket and on
 # 127.0.0.1:PORT only, and runs with fsync off: it is for development and tests, never
@@ -35,15 +41,6 @@ _pg_as_root() {
         sudo "$@"
     else
         pg_die "need root (or sudo) to run: $*"
-    fi
-}
-
-# Runs a PostgreSQL server binary as the unprivileged user when we are root.
-_pg_run() {
-    if [ -n "$PG_RUNAS" ]; then
-        runuser -u "$PG_RUNAS" -- "$@"
-    else
-        "$@"
     fi
 }
 
@@ -106,113 +103,42 @@ pg_ensure_installed() {
     pg_log "using PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') from $PGBIN"
 }
 
+# Runs the cluster controller, scripts/telebot_py/cluster (see its docstring): the one place that runs initdb and
+# pg_ctl for the project's throwaway clusters (scripts/*, the Swift tests' PrivateCluster, the drill).
+_PG_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+_pg_cluster() {
+    command -v python3 >/dev/null 2>&1 || pg_die "python3 is required (scripts/telebot_py/cluster controls the cluster)"
+    PYTHONPATH="$_PG_SCRIPTS" python3 -m telebot_py.cluster "$@"
+}
+
 # A free TCP port on 127.0.0.1.
-pg_free_port() {
-    if command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-        return 0
-    fi
-    local p _
-    for _ in $(seq 1 200); do
-        p=$(( 20000 + RANDOM % 30000 ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-    done
-    pg_die "could not find a free TCP port"
-}
+pg_free_port() { _pg_cluster free-port; }
 
-# Socket directory for a cluster dir. A unix socket path is limited to ~107 bytes, so
-# when DIR/sock/.s.PGSQL.NNNNN would be too long we use a short /tmp path derived from DIR.
-pg_sockdir_for() {
-    local dir="$1" s
-    s="$dir/sock"
-    if [ $(( ${#s} + 18 )) -gt 100 ]; then
-        s="/tmp/telebot-pg-$(printf '%s' "$dir" | cksum | awk '{print $1}')"
-    fi
-    echo "$s"
-}
-
-# Writes the server settings into DATADIR/telebot.conf (included from postgresql.conf),
-# so that they hold for every later `pg_ctl start/restart`, whatever the path's characters.
-_pg_write_conf() {
-    local datadir="$1" sockdir="$2" port="$3" q
-    q="${sockdir//\'/\'\'}"
-    _pg_run tee "$datadir/telebot.conf" >/dev/null <<EOF
-# Written by scripts/lib/pg.sh: a private development/test cluster.
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$q'
-port = $port
-max_connections = 1000
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-EOF
-    if ! grep -q "^include_if_exists = 'telebot.conf'" "$datadir/postgresql.conf"; then
-        printf "\ninclude_if_exists = 'telebot.conf'\n" | _pg_run tee -a "$datadir/postgresql.conf" >/dev/null
-    fi
-}
-
-_pg_is_running() { _pg_run "$PGBIN/pg_ctl" -D "$1" status >/dev/null 2>&1; }
+# Socket directory for a cluster dir: DIR/sock, or a short /tmp path derived from DIR when
+# DIR/sock/.s.PGSQL.NNNNN would pass the unix socket path limit (~107 bytes).
+pg_sockdir_for() { _pg_cluster sockdir "$1"; }
 
 # pg_start_cluster DIR [PORT]: PORT defaults to a free one (or the one already configured
 # when the cluster is already running).
 pg_start_cluster() {
-    local dir="$1" port="${2:-}"
+    local dir="$1" port="${2:-}" out
+    local -a fixed=()
+    [ -z "$port" ] || fixed=(--port "$port")
     [ -n "${PGBIN:-}" ] || pg_ensure_installed
-    mkdir -p "$dir"
-    dir="$(cd "$dir" && pwd -P)"
-    local datadir="$dir/data" sockdir logfile="$dir/postgres.log"
-    sockdir="$(pg_sockdir_for "$dir")"
-    mkdir -p "$sockdir"
-    if [ -n "$PG_RUNAS" ]; then
-        chown "$PG_RUNAS:" "$dir" "$sockdir"
-        [ -d "$datadir" ] && chown -R "$PG_RUNAS:" "$datadir"
-        touch "$logfile" && chown "$PG_RUNAS:" "$logfile"
-        chmod 755 "$dir" "$sockdir"
-        runuser -u "$PG_RUNAS" -- test -w "$dir" \
-            || pg_die "user $PG_RUNAS cannot reach $dir (a parent directory is not searchable); move the repo or set DATABASE_URL"
-    fi
-
-    if [ ! -s "$datadir/PG_VERSION" ]; then
-        pg_log "initdb $datadir"
-        _pg_run "$PGBIN/initdb" -D "$datadir" --auth=trust -U postgres -E UTF8 --locale=C.UTF-8 \
-            >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; pg_die "initdb failed"; }
-    fi
-
-    if _pg_is_running "$datadir"; then
-        port="$(awk -F'= *' '/^port *=/{print $2}' "$datadir/telebot.conf" 2>/dev/null | tail -1)"
-        pg_log "already running on port $port, socket $sockdir"
-    else
-        local fixed="$port" try
-        for try in 1 2 3; do
-            [ -n "$fixed" ] || port="$(pg_free_port)"
-            _pg_write_conf "$datadir" "$sockdir" "$port"
-            if _pg_run "$PGBIN/pg_ctl" -D "$datadir" -l "$logfile" -w -t 60 start >/dev/null 2>&1; then
-                break
-            fi
-            if [ -n "$fixed" ] || [ "$try" -eq 3 ]; then
-                tail -n 30 "$logfile" >&2 || true
-                pg_die "could not start PostgreSQL (data $datadir, port $port); log: $logfile"
-            fi
-            pg_log "start on port $port failed, retrying with another port"
-        done
-        pg_log "started on 127.0.0.1:$port, socket $sockdir"
-    fi
-    PG_DATADIR="$datadir"; PG_SOCKDIR="$sockdir"; PG_PORT="$port"
+    out="$(_pg_cluster start "$dir" ${fixed[@]+"${fixed[@]}"} --pgbin "$PGBIN" --runas "$PG_RUNAS")" || exit 1
+    # Three shell-quoted assignments: PG_DATADIR, PG_SOCKDIR, PG_PORT.
+    eval "$out"
     export PG_DATADIR PG_SOCKDIR PG_PORT
 }
 
+# pg_stop_cluster DIR: pg_ctl -m fast stop; a no-op when not running, never fails.
 pg_stop_cluster() {
     local dir="$1"
     [ -d "$dir/data" ] || return 0
     [ -n "${PGBIN:-}" ] || PGBIN="$(_pg_find_bin)"
     [ -n "$PGBIN" ] || return 0
-    if _pg_is_running "$dir/data"; then
-        if _pg_run "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null; then
-            pg_log "stopped cluster in $dir"
-        else
-            pg_log "warning: could not stop cluster in $dir"
-        fi
-    fi
+    command -v python3 >/dev/null 2>&1 || { pg_log "warning: python3 is missing; cannot stop the cluster in $dir"; return 0; }
+    _pg_cluster stop "$dir" --pgbin "$PGBIN" --runas "$PG_RUNAS" || true
     return 0
 }
 

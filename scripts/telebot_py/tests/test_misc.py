@@ -1,48 +1,11 @@
-"""The cluster controller's settings (as scripts/lib/pg.sh), the sandbox's initData and price options."""
+"""The sandbox's initData and price options (the cluster controller's tests are in test_cluster.py)."""
 import argparse
-import shutil
-import tempfile
 import unittest
 import urllib.parse
 
-from telebot_py import cluster, signing
+from telebot_py import signing
 from telebot_py.sandbox import common as sandbox_common
 from telebot_py.sandbox.main import Config as SandboxConfig
-
-
-class ClusterTests(unittest.TestCase):
-    def test_conf_matches_pg_sh(self):
-        text = cluster.conf_text("/tmp/it's", 5555)
-        for line in ("listen_addresses = '127.0.0.1'", "unix_socket_directories = '/tmp/it''s'", "port = 5555",
-                     "max_connections = 1000", "fsync = off", "synchronous_commit = off", "full_page_writes = off"):
-            self.assertIn(line + "\n", text)
-
-    def test_sockdir(self):
-        self.assertEqual(cluster.sockdir_for("/tmp/x"), "/tmp/x/sock")
-        long_dir = "/tmp/" + "d" * 100
-        self.assertRegex(cluster.sockdir_for(long_dir), r"^/tmp/telebot-pg-\d+$")
-
-    def test_psql_command_and_url(self):
-        c = cluster.Cluster.attach("/pg", "/d", "/d/log", "", "/sock dir", 5432)
-        self.assertEqual(c.psql_command("db", "-f", "-"),
-                         ["/pg/psql", "-X", "-q", "-At", "-F", "|", "-v", "ON_ERROR_STOP=1", "-h", "/sock dir", "-p",
-                          "5432", "-U", "postgres", "-d", "db", "-f", "-"])
-        self.assertEqual(c.url("telebot_drill"), "host='/sock dir' port=5432 user=postgres dbname=telebot_drill")
-
-
-@unittest.skipUnless(cluster.find_pgbin(), "PostgreSQL server binaries not installed")
-class ClusterLifecycleTests(unittest.TestCase):
-    def test_create_restart_stop(self):
-        directory = tempfile.mkdtemp(prefix="telebot-py-test.")
-        self.addCleanup(shutil.rmtree, directory, True)
-        c = cluster.Cluster.create(directory)
-        try:
-            self.assertEqual(c.psql("postgres", "SHOW fsync; SHOW max_connections"), ["off", "1000"])
-            c.restart()
-            self.assertEqual(c.psql_value("postgres", "SELECT 41 + 1"), "42")
-        finally:
-            c.stop()
-        self.assertNotEqual(c.pg_ctl("status").returncode, 0)
 
 
 class SandboxTests(unittest.TestCase):
