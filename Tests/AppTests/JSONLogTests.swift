@@ -40,6 +40,33 @@ import Testing
     @Test func timestampsAreRFC3339WithMilliseconds() {
         #expect(RFC3339.format(seconds: 0, milliseconds: 5) == "1970-01-01T00:00:00.005Z")
         #expect(RFC3339.format(seconds: 1_700_000_000, milliseconds: 123) == "2023-11-14T22:13:20.123Z")
+        #expect(RFC3339.format(seconds: 253_402_300_799, milliseconds: 999) == "9999-12-31T23:59:59.999Z")
+        #expect(RFC3339.format(seconds: 951_782_400, milliseconds: 0) == "2000-02-29T00:00:00.000Z")
+        // Beyond year 9999 the year has as many digits as it needs.
+        #expect(RFC3339.format(seconds: 253_402_300_800, milliseconds: 1) == "10000-01-01T00:00:00.001Z")
+        let now = RFC3339.now()
+        #expect(now.wholeMatch(of: /20\d{2}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil, "\(now)")
+    }
+
+    /// Strings without anything to escape are copied whole; the others character by character. Both give JSON
+    /// that parses back to the same string.
+    @Test func stringsAreEscapedExactlyWhereJSONNeedsIt() throws {
+        let cases: [(String, String)] = [
+            ("plain ascii", #""plain ascii""#),
+            ("café 日本", #""café 日本""#),
+            ("euro € sign", #""euro € sign""#),
+            ("quote \" and \\ backslash", #""quote \" and \\ backslash""#),
+            ("line\nbreak\ttab\u{01}", #""line\nbreak\ttab\u0001""#),
+            ("separators \u{2028}\u{2029}", #""separators \u2028\u2029""#),
+            ("", #""""#),
+        ]
+        for (input, expected) in cases {
+            var out = ""
+            JSONText.appendString(input, to: &out)
+            #expect(out == expected)
+            let decoded = try JSONSerialization.jsonObject(with: Data("[\(out)]".utf8)) as? [String]
+            #expect(decoded == [input])
+        }
     }
 
     @Test func accessLogLineHasMethodRouteStatusDurationAndRequestID() async throws {

@@ -4,6 +4,13 @@ import Logging
 enum JSONText {
     static func appendString(_ string: String, to out: inout String) {
         out.append("\"")
+        // Most strings need no escape: appended whole. 0xE2 starts U+2028 and U+2029 (and other characters, which
+        // then take the slow path and are copied as they are).
+        guard string.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0xE2 }) else {
+            out.append(string)
+            out.append("\"")
+            return
+        }
         for scalar in string.unicodeScalars {
             switch scalar {
             case "\"": out.append("\\\"")

@@ -47,7 +47,8 @@ public struct StripeEvent: Sendable, Equatable {
     /// kept for the typed views. A number no `Double` can hold anywhere in the body is `malformedJSON`.
     /// - Throws: `StripeEventDecodingError`.
     public init(decoding payload: some DataProtocol) throws(StripeEventDecodingError) {
-        let body = Data(payload)
+        // A body that is already `Data` (the webhook's) is kept as it is, not copied.
+        let body = payload as? Data ?? Data(payload)
         let envelope: Envelope
         do {
             envelope = try JSONDecoder().decode(Envelope.self, from: body)
