@@ -40,6 +40,7 @@ webhook_report() {
     echo
     echo "CPU per operation (where the 2 cores go):"
     echo "  webhook new   $(cpu_line webhook-new "$(pct "$(line_of webhook-new new)" requests)")"
+    echo "  webhook dup   $(cpu_line webhook-dup "$(pct "$(line_of webhook-dup new)" requests)")"
     echo "  direct new    $(cpu_line webhook-direct "$(field webhook-direct requests)")  (client = the processor)"
     echo "  pgbench new   $(cpu_line pgbench-new "$PG_TXNS")"
     echo "  pgbench dup   $(cpu_line pgbench-duplicate "$PG_DUP_TXNS")"
