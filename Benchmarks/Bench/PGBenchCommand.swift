@@ -38,7 +38,7 @@ struct PGBenchCommand: AsyncParsableCommand {
     @Flag(help: "Bypass the pool: one OS thread per PGConnection, no async (shows the synchronous layer's cost).")
     var direct = false
 
-    @Flag(help: "Run the tasks on Swift's cooperative pool instead of PGClient's reactor thread (as serve runs requests).")
+    @Flag(help: "Run the tasks on Swift's cooperative pool (where serve runs requests) instead of PGClient's reactor thread.")
     var globalExecutor = false
 
     func validate() throws {
