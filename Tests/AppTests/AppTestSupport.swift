@@ -100,11 +100,22 @@ enum TestRoutes: AppModule {
         try await eventually(timeout: .seconds(60)) { slowStarted.withLock { $0.contains(tag) } }
     }
 
+    /// Tags of `/test/slow?hold=1` requests the test lets finish (a held request waits for its tag, 60 s at most).
+    static let slowReleased = Mutex<Set<String>>([])
+
     static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
         router.get("/test/slow") { request, _ in
             let milliseconds = Int(request.uri.queryParameters["ms"] ?? "") ?? 1500
-            if let tag = request.uri.queryParameters["tag"] { slowStarted.withLock { _ = $0.insert(String(tag)) } }
-            try await Task.sleep(for: .milliseconds(milliseconds))
+            let tag = request.uri.queryParameters["tag"].map(String.init)
+            if let tag { slowStarted.withLock { _ = $0.insert(tag) } }
+            if let tag, request.uri.queryParameters["hold"] != nil {
+                let deadline = ContinuousClock.now + .seconds(60)
+                while !slowReleased.withLock({ $0.contains(tag) }), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+            } else {
+                try await Task.sleep(for: .milliseconds(milliseconds))
+            }
             return "slow done"
         }
         router.get("/test/boom") { _, _ -> String in throw SecretError() }

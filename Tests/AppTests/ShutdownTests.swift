@@ -36,17 +36,18 @@ import Testing
     @Test func gracefulShutdownLetsAnInFlightRequestFinishThenClosesThePool() async throws {
         try await TestDatabase.with { _, pool in
             let outcome = Mutex<(status: Int, body: String)?>(nil)
-            try await withServiceGroup(pool: pool, grace: .seconds(10)) { port, group in
+            // Decided by order, not by time: the slow request is held until new connections have been refused.
+            try await withServiceGroup(pool: pool, grace: .seconds(90)) { port, group in
                 let tag = UUID().uuidString
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/test/slow?ms=6000&tag=\(tag)")
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/test/slow?hold=1&tag=\(tag)")
                 request.method = .GET
-                async let slow = HTTPClient.shared.execute(request, timeout: .seconds(20))
+                async let slow = HTTPClient.shared.execute(request, timeout: .seconds(120))
                 let inFlight = try await TestRoutes.waitForSlow(tag: tag)
                 #expect(inFlight)
                 await group.triggerGracefulShutdown()
-                // Soon after shutdown begins (while the slow request still runs) new connections are refused.
+                // After shutdown begins, while the slow request still runs, new connections are refused.
                 var refused = false
-                let deadline = ContinuousClock.now + .milliseconds(5000)
+                let deadline = ContinuousClock.now + .seconds(60)
                 while !refused, ContinuousClock.now < deadline {
                     var fresh = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health/live")
                     fresh.method = .GET
@@ -54,6 +55,7 @@ import Testing
                     if !refused { try await Task.sleep(for: .milliseconds(20)) }
                 }
                 #expect(refused)
+                TestRoutes.slowReleased.withLock { _ = $0.insert(tag) }
                 let response = try await slow
                 let body = try await response.body.collect(upTo: 1024)
                 outcome.withLock { $0 = (Int(response.status.code), String(buffer: body)) }
