@@ -7,42 +7,42 @@
 #   browser_stage "$@"   Tests/browser/run.sh (TELEBOT_SKIP_BROWSER=1 skips it)
 #   drill_stage "$@"     scripts/drill (TELEBOT_SKIP_DRILL=1 or an external PostgreSQL skips it)
 
-browser_stage() {
-    BROWSER_STATUS="skipped (no Tests/browser/run.sh)"
-    BROWSER_RC=0
-    if [ -x "$ROOT/Tests/browser/run.sh" ]; then
-        if [ "$#" -gt 0 ]; then
-            BROWSER_STATUS="skipped (swift test arguments given)"
-        elif [ "${TELEBOT_SKIP_BROWSER:-}" = "1" ]; then
-            BROWSER_STATUS="skipped (TELEBOT_SKIP_BROWSER=1)"
-        else
-            log "running: Tests/browser/run.sh"
-            set +e
-            "$ROOT/Tests/browser/run.sh"
-            BROWSER_RC=$?
-            set -e
-            if [ "$BROWSER_RC" -eq 0 ]; then BROWSER_STATUS="ok"; else BROWSER_STATUS="FAILED (exit $BROWSER_RC)"; fi
-        fi
+# optional_stage SCRIPT SKIP_VARIABLE FAILURE_NOTE WHAT [swift test arguments...]: runs $ROOT/SCRIPT unless it is
+# missing, swift test arguments were given or SKIP_VARIABLE=1; sets STAGE_STATUS and STAGE_RC.
+optional_stage() {
+    local script="$1" skip="$2" note="$3" what="$4"
+    shift 4
+    STAGE_STATUS="skipped (no $script)"
+    STAGE_RC=0
+    [ -x "$ROOT/$script" ] || return 0
+    if [ "$#" -gt 0 ]; then
+        STAGE_STATUS="skipped (swift test arguments given)"
+    elif [ "${!skip:-}" = "1" ]; then
+        STAGE_STATUS="skipped ($skip=1)"
+    else
+        log "running: $script$what"
+        set +e
+        "$ROOT/$script"
+        STAGE_RC=$?
+        set -e
+        if [ "$STAGE_RC" -eq 0 ]; then STAGE_STATUS="ok"; else STAGE_STATUS="FAILED (exit $STAGE_RC$note)"; fi
     fi
 }
 
+browser_stage() {
+    optional_stage Tests/browser/run.sh TELEBOT_SKIP_BROWSER "" "" "$@"
+    BROWSER_STATUS="$STAGE_STATUS"
+    BROWSER_RC=$STAGE_RC
+}
+
 drill_stage() {
-    DRILL_STATUS="skipped (no scripts/drill)"
-    DRILL_RC=0
-    if [ -x "$ROOT/scripts/drill" ]; then
-        if [ "$#" -gt 0 ]; then
-            DRILL_STATUS="skipped (swift test arguments given)"
-        elif [ "${TELEBOT_SKIP_DRILL:-}" = "1" ]; then
-            DRILL_STATUS="skipped (TELEBOT_SKIP_DRILL=1)"
-        elif [ -n "$EXTERNAL_PG" ]; then
-            DRILL_STATUS="skipped (external PostgreSQL: the drill restarts its own cluster)"
-        else
-            log "running: scripts/drill (fault drills: 3 instances, PostgreSQL restart, SIGKILL, SIGTERM, outage, PgBouncer)"
-            set +e
-            "$ROOT/scripts/drill"
-            DRILL_RC=$?
-            set -e
-            if [ "$DRILL_RC" -eq 0 ]; then DRILL_STATUS="ok"; else DRILL_STATUS="FAILED (exit $DRILL_RC; logs in test-output/drill)"; fi
-        fi
+    if [ -x "$ROOT/scripts/drill" ] && [ "$#" -eq 0 ] && [ "${TELEBOT_SKIP_DRILL:-}" != "1" ] && [ -n "$EXTERNAL_PG" ]; then
+        DRILL_STATUS="skipped (external PostgreSQL: the drill restarts its own cluster)"
+        DRILL_RC=0
+        return 0
     fi
+    optional_stage scripts/drill TELEBOT_SKIP_DRILL "; logs in test-output/drill" \
+        " (fault drills: 3 instances, PostgreSQL restart, SIGKILL, SIGTERM, outage, PgBouncer)" "$@"
+    DRILL_STATUS="$STAGE_STATUS"
+    DRILL_RC=$STAGE_RC
 }

@@ -9,6 +9,22 @@ from .stars import telegram_deliveries, telegram_request
 from .stripe_events import StripeSet, stripe_request
 
 
+def deliver_under_faults(ctx, cfg, checks, name, engine, faults):
+    """Runs ENGINE with FAULTS (fraction delivered, label, action), then checks the faults and that every delivery
+    got a 2xx and no status but 503 was an error. Returns the seconds it took and the faults' (label, ok, detail)."""
+    outcomes = []
+    elapsed = run_with_faults(ctx, engine, faults, outcomes)
+    ctx.say("%s: done in %.1fs: %d attempts, %d retries" % (name, elapsed, engine.sent, engine.retries))
+    for label, ok, detail in outcomes:
+        checks.check(label, ok, detail)
+    checks.check("%s: every delivery got a 2xx within %ds" % (name, cfg.phase_timeout), not engine.undelivered,
+                 "%d undelivered" % len(engine.undelivered))
+    more = len(engine.violations) - 5
+    checks.check("%s: no 5xx but 503, no 4xx" % name, not engine.violations,
+                 "; ".join(engine.violations[:5]) + (" (+%d more)" % more if more > 0 else ""))
+    return elapsed, outcomes
+
+
 def phase_stripe(ctx, run):
     """1. invoice.paid with refunds and disputes, duplicates, a PostgreSQL restart and a SIGKILL."""
     cfg, rng, checks, summary = ctx.cfg, run.rng, run.checks, run.summary
@@ -26,19 +42,10 @@ def phase_stripe(ctx, run):
             "invoice" % (len(seq), unique, fmt_counter(stripe_set.events), len(seq) - unique, n_invoices,
                          fmt_counter(sfates), len(stripe_set.reversed_users)))
     engine = Engine("stripe", deliveries, stripe_request(ctx, stripe_set), all_ports, cfg.concurrency, cfg.phase_timeout)
-    faults = []
-    elapsed = run_with_faults(ctx, engine, [
+    elapsed, faults = deliver_under_faults(ctx, cfg, checks, "stripe", engine, [
         (0.25, "stripe: PostgreSQL restart", fault_pg_restart(ctx)),
         (0.55, "stripe: SIGKILL instance 3", fault_kill(instances[2])),
-    ], faults)
-    ctx.say("stripe: done in %.1fs: %d attempts, %d retries" % (elapsed, engine.sent, engine.retries))
-    for label, ok, detail in faults:
-        checks.check(label, ok, detail)
-    checks.check("stripe: every delivery got a 2xx within %ds" % cfg.phase_timeout, not engine.undelivered,
-                 "%d undelivered" % len(engine.undelivered))
-    checks.check("stripe: no 5xx but 503, no 4xx", not engine.violations,
-                 "; ".join(engine.violations[:5]) + (" (+%d more)" % (len(engine.violations) - 5)
-                                                     if len(engine.violations) > 5 else ""))
+    ])
     summary.append(("Stripe webhooks", [
         "deliveries %d = %d unique event ids + %d duplicates (%d users, both API shapes, random order)"
         % (len(seq), unique, len(seq) - unique, STRIPE_USERS),
@@ -67,17 +74,10 @@ def phase_telegram(ctx, run):
             "(%d as new updates)" % (len(tdeliveries), tunique, tset.refunded, len(tset.reversed_users),
                                      len(tdeliveries) - tunique_events, new_updates))
     tengine = Engine("telegram", tdeliveries, telegram_request(ctx), all_ports, cfg.concurrency, cfg.phase_timeout)
-    tfaults = []
-    telapsed = run_with_faults(ctx, tengine, [
+    telapsed, tfaults = deliver_under_faults(ctx, cfg, checks, "telegram", tengine, [
         (0.25, "telegram: PostgreSQL restart", fault_pg_restart(ctx)),
         (0.55, "telegram: SIGKILL instance 2", fault_kill(instances[1])),
-    ], tfaults)
-    ctx.say("telegram: done in %.1fs: %d attempts, %d retries" % (telapsed, tengine.sent, tengine.retries))
-    for label, ok, detail in tfaults:
-        checks.check(label, ok, detail)
-    checks.check("telegram: every delivery got a 2xx within %ds" % cfg.phase_timeout, not tengine.undelivered,
-                 "%d undelivered" % len(tengine.undelivered))
-    checks.check("telegram: no 5xx but 503, no 4xx", not tengine.violations, "; ".join(tengine.violations[:5]))
+    ])
     summary.append(("Telegram Stars webhooks", [
         "deliveries %d = %d unique charges + %d refunds + %d duplicates (%d same update, %d same charge or "
         "refund in a new update), %d users, plan %s, random order"
