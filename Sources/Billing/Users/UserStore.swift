@@ -4,20 +4,34 @@ import PGClient
 public enum UserStore {
     static let columns = "id, telegram_user_id, username, first_name, last_name, language_code, is_premium"
 
+    /// What a profile's absent fields mean for the stored ones.
+    public enum MissingFields: Sendable {
+        /// Telegram did not send them (a payment's or a click's `from`): the stored values stay.
+        case kept
+        /// The profile is complete (validated initData carries the user's whole current profile): an absent
+        /// `username`, `first_name` or `last_name` means the user has none now and clears the stored one. An absent
+        /// `language_code` keeps the stored one either way (clients often leave it out).
+        case cleared
+    }
+
     /// Creates the user on first sight or refreshes their profile; one row per Telegram id even under concurrent
-    /// first requests (`ON CONFLICT` on `users_telegram_user_id_key`). Fields Telegram did not send are kept.
-    public static func upsert(_ connection: PGConnection, profile: TelegramProfile) async throws -> User {
+    /// first requests (`ON CONFLICT` on `users_telegram_user_id_key`: the losers wait for the winner's row and update
+    /// it). The one user upsert: Billing, Telegram, Marketing and the Mini App login all come through here.
+    public static func upsert(
+        _ connection: PGConnection, profile: TelegramProfile, missingFields: MissingFields = .kept
+    ) async throws -> User {
+        let clears = missingFields == .cleared
         let result = try await connection.query(
             """
             INSERT INTO users AS u (telegram_user_id, username, first_name, last_name, language_code, is_premium)
             VALUES (\(profile.telegramID), \(profile.username), \(profile.firstName), \(profile.lastName),
                     \(profile.languageCode), coalesce(\(profile.isPremium), false))
             ON CONFLICT (telegram_user_id) DO UPDATE SET
-                username = coalesce(EXCLUDED.username, u.username),
-                first_name = coalesce(EXCLUDED.first_name, u.first_name),
-                last_name = coalesce(EXCLUDED.last_name, u.last_name),
+                username = CASE WHEN \(clears) THEN EXCLUDED.username ELSE coalesce(EXCLUDED.username, u.username) END,
+                first_name = CASE WHEN \(clears) THEN EXCLUDED.first_name ELSE coalesce(EXCLUDED.first_name, u.first_name) END,
+                last_name = CASE WHEN \(clears) THEN EXCLUDED.last_name ELSE coalesce(EXCLUDED.last_name, u.last_name) END,
                 language_code = coalesce(EXCLUDED.language_code, u.language_code),
-                is_premium = coalesce(\(profile.isPremium), u.is_premium),
+                is_premium = CASE WHEN \(clears) THEN EXCLUDED.is_premium ELSE coalesce(\(profile.isPremium), u.is_premium) END,
                 updated_at = now()
             RETURNING \(unsafeRaw: columns)
             """)
