@@ -114,6 +114,8 @@ let package = Package(
                 // The operators' console (/admin/), served from memory: see AdminConsoleRoutes.
                 .embedInCode("Resources/admin/index.html"),
                 .embedInCode("Resources/admin/console.js"),
+                .embedInCode("Resources/admin/console-format.js"),
+                .embedInCode("Resources/admin/console-render.js"),
                 .embedInCode("Resources/admin/console.css"),
             ],
             swiftSettings: swiftSettings

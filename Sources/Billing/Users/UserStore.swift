@@ -18,7 +18,7 @@ public enum UserStore {
     /// first requests (`ON CONFLICT` on `users_telegram_user_id_key`: the losers wait for the winner's row and update
     /// it). The one user upsert: Billing, Telegram, Marketing and the Mini App login all come through here.
     public static func upsert(
-        _ connection: PGConnection, profile: TelegramProfile, missingFields: MissingFields = .kept
+        _ connection: PGConnection, profile: TelegramProfile, missingFields: MissingFields
     ) async throws -> User {
         let clears = missingFields == .cleared
         let result = try await connection.query(
@@ -37,6 +37,11 @@ public enum UserStore {
             """)
         guard let row = result.first else { throw BillingError.userNotFound }
         return try decode(row)
+    }
+
+    /// `upsert` of a partial profile (`.kept`): what payments, clicks and bot commands see of a user.
+    public static func upsert(_ connection: PGConnection, profile: TelegramProfile) async throws -> User {
+        try await upsert(connection, profile: profile, missingFields: .kept)
     }
 
     /// Ensures a row exists for a Telegram id without touching an existing profile; returns the user id.

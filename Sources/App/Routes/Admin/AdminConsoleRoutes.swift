@@ -3,8 +3,9 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The operators' console at `/admin/` (a static page: `index.html`, `console.js`, `console.css`, compiled into the
-/// binary with SwiftPM `.embedInCode`, so no build step and no resource bundle), and the one read it needs that no
+/// The operators' console at `/admin/` (a static page: `index.html`, `console.js`, `console-format.js`,
+/// `console-render.js`, `console.css`, compiled into the binary with SwiftPM `.embedInCode`, so no build step and no
+/// resource bundle), and the one read it needs that no
 /// other admin route offers: `GET /admin/v1/reconcile/runs?provider=&limit=`.
 ///
 /// The page holds no secret: the operator types `ADMIN_TOKEN` into it, the script keeps it in memory only and sends
@@ -32,6 +33,10 @@ enum AdminConsoleRoutes: AppModule {
         [
             "": Asset(bytes: PackageResources.index_html, contentType: "text/html; charset=utf-8"),
             "console.js": Asset(bytes: PackageResources.console_js, contentType: "text/javascript; charset=utf-8"),
+            "console-format.js": Asset(
+                bytes: PackageResources.console_format_js, contentType: "text/javascript; charset=utf-8"),
+            "console-render.js": Asset(
+                bytes: PackageResources.console_render_js, contentType: "text/javascript; charset=utf-8"),
             "console.css": Asset(bytes: PackageResources.console_css, contentType: "text/css; charset=utf-8"),
         ]
     }
