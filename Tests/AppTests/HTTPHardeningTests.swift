@@ -200,7 +200,9 @@ final class RawSocket: @unchecked Sendable {
 
     @Test func theMiniAppPageAndTheAPIDescriptionCarryAContentSecurityPolicy() async throws {
         try await MiniAppAppHarness.with { harness in
-            for uri in ["/miniapp/", "/miniapp", "/miniapp/app.js", "/miniapp/app.css", "/miniapp/nothing"] {
+            for uri in [
+                "/miniapp/", "/miniapp", "/miniapp/app.js", "/miniapp/app-format.js", "/miniapp/app.css", "/miniapp/nothing",
+            ] {
                 let response = try await harness.client.execute(uri: uri, method: .get, headers: [:], body: nil)
                 let policy = try #require(response.headers[.contentSecurityPolicy], "\(uri)")
                 #expect(response.headers[.xContentTypeOptions] == "nosniff")

@@ -14,7 +14,7 @@ public struct MiniAppAssets: Sendable {
         var assets: [String: Asset] = [:]
         let files = [
             "index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-            "app.css": "text/css; charset=utf-8",
+            "app-format.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8",
         ]
         for (name, type) in files {
             let parts = name.split(separator: ".", maxSplits: 1).map(String.init)

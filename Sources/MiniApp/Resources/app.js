@@ -26,11 +26,6 @@
     el.hidden = false;
   }
 
-  function newIdempotencyKey() {
-    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
-    return "k-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
-  }
-
   async function api(method, path, body, headers) {
     const init = { method, headers: Object.assign({ Accept: "application/json" }, headers || {}) };
     if (state.token) init.headers.Authorization = "Bearer " + state.token;
@@ -50,35 +45,7 @@
     return data;
   }
 
-  function formatDate(iso) {
-    if (!iso) return "";
-    const date = new Date(iso);
-    return date.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
-  }
-
-  function formatAmount(amount, currency) {
-    if (currency === "XTR") return amount + " Stars";
-    try {
-      return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(amount / 100);
-    } catch (_) {
-      return (amount / 100).toFixed(2) + " " + currency;
-    }
-  }
-
-  function badge(status) {
-    const span = document.createElement("span");
-    span.className = "badge " + status;
-    span.textContent = status.replace("_", " ");
-    return span;
-  }
-
-  function storage() {
-    try {
-      return window.sessionStorage;
-    } catch (_) {
-      return null; // storage disabled: the fragment still works for this page view
-    }
-  }
+  const { formatDate, formatAmount, badge, storage, newIdempotencyKey } = window.MiniAppFormat;
 
   // initData: from Telegram's WebApp object; else from the URL fragment `#tgWebAppData=<urlencoded initData>`, the
   // way Telegram hands it to web apps (the demo URL of scripts/run --demo). It is kept in sessionStorage for this tab,
