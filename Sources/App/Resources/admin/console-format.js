@@ -60,6 +60,13 @@ window.ConsoleFormat = (function () {
     tbody.appendChild(tr);
   }
 
+  function emptyItem(list, message) {
+    const li = document.createElement("li");
+    li.className = "hint";
+    li.textContent = message;
+    list.appendChild(li);
+  }
+
   function button(label, className, onClick, accessibleName) {
     const b = document.createElement("button");
     b.type = "button";
@@ -70,5 +77,5 @@ window.ConsoleFormat = (function () {
     return b;
   }
 
-  return { formatDate, formatAmount, text, cell, badge, badgeCell, clear, emptyRow, button };
+  return { formatDate, formatAmount, text, cell, badge, badgeCell, clear, emptyRow, emptyItem, button };
 })();

@@ -4,7 +4,7 @@
 window.ConsoleRender = function (actions) {
   "use strict";
 
-  const { formatDate, formatAmount, text, cell, badge, badgeCell, clear, emptyRow, button } = window.ConsoleFormat;
+  const { formatDate, formatAmount, text, cell, badge, badgeCell, clear, emptyRow, emptyItem, button } = window.ConsoleFormat;
   const $ = (id) => document.getElementById(id);
   const { askRefund, retry, userLabel } = actions;
 
@@ -52,13 +52,7 @@ window.ConsoleRender = function (actions) {
   function renderGrants(grants) {
     const list = $("grants");
     clear(list);
-    if (grants.length === 0) {
-      const li = document.createElement("li");
-      li.className = "hint";
-      li.textContent = "No grants.";
-      list.appendChild(li);
-      return;
-    }
+    if (grants.length === 0) return emptyItem(list, "No grants.");
     for (const g of grants) {
       const li = document.createElement("li");
       li.dataset.state = g.state || "";
@@ -141,13 +135,7 @@ window.ConsoleRender = function (actions) {
   function renderChanges(changes) {
     const list = $("changes");
     clear(list);
-    if (changes.length === 0) {
-      const li = document.createElement("li");
-      li.className = "hint";
-      li.textContent = "No recorded changes.";
-      list.appendChild(li);
-      return;
-    }
+    if (changes.length === 0) return emptyItem(list, "No recorded changes.");
     for (const c of changes) {
       const li = document.createElement("li");
       li.dataset.action = c.action || "";
