@@ -7,8 +7,8 @@ def main(argv):
     # Reads `perf script -F comm,tid,ip,sym,dso | swift demangle --simplified`; prints where serve's CPU samples go.
     RULES = [
         ("Stripe JSON: re-encode data.object (StripeJSON -> Data)", r"JSONEncoder|StripeJSON\.encode|JSONWriter"),
-        ("Stripe JSON: typed view decode (event.invoice())", r"ObjectBox|StripeInvoice\.init|StripeList"),
-        ("Stripe JSON: envelope decode (StripeEvent(decoding:))", r"JSONDecoder|StripeJSON\.init|StripeEvent\.init|StripeEvent\.Envelope|JSONMap|JSONScanner|_CodingPathNode"),
+        ("Stripe JSON: typed object (StripeInvoice, same pass)", r"ObjectBox|StripeInvoice\.init|StripeList"),
+        ("Stripe JSON: envelope pass, the rest (StripeEvent)", r"JSONDecoder|StripeJSON\.init|StripeEvent\.init|StripeEvent\.Envelope|JSONMap|JSONScanner|_CodingPathNode"),
         ("logging (access log, JSON log lines)", r"JSONLogHandler|AccessLogMiddleware|LogSink|StandardOutputWriter|RFC3339|Logger\."),
         ("metrics (HTTP + webhook counters, histograms)", r"HTTPMetricsMiddleware|Prometheus|WebhookMetrics|AppMetricsFactory|CoreMetrics"),
         ("Stripe signature (HMAC, header parse)", r"StripeSignature|HMAC"),
