@@ -1,9 +1,10 @@
 import AsyncHTTPClient
 import Billing
+import Marketing
 import Telegram
 
-/// The outbound clients and the Stripe event processor, built once per server (by `serve`, or by `buildRouter` when
-/// the caller did not) and shared by every route and service that calls Telegram or Stripe.
+/// The outbound clients, the Stripe event processor and the marketing metric handles, built once per server (by
+/// `serve`, or by `buildRouter` when the caller did not) and shared by every route and service that uses them.
 struct AppClients: Sendable {
     /// The Bot API client over the shared HTTP client (`TELEGRAM_API_BASE_URL`; the token never leaves it).
     let bot: BotAPIClient
@@ -13,6 +14,9 @@ struct AppClients: Sendable {
     /// `PAST_DUE_GRACE_DAYS`, and the Stripe client that finds the invoice of a refunded payment intent when the
     /// charge does not name it.
     let stripeProcessor: StripeWebhookProcessor
+    /// Click and promo metrics (`MARKETING_CTA_TYPES` bounds the label), shared by the click API, the CTA capture in
+    /// the Telegram webhook and the promo scheduler.
+    let marketingMetrics: MarketingMetrics
 
     init(config: AppConfig, dependencies: AppDependencies) {
         let httpClient = dependencies.httpClient ?? .shared
@@ -31,6 +35,7 @@ struct AppClients: Sendable {
         if let stripe {
             lookup = { paymentIntent in try await stripe.invoiceID(forPaymentIntent: paymentIntent) }
         }
+        marketingMetrics = MarketingMetrics(factory: dependencies.metrics.factory, ctaTypes: config.marketingCTATypes)
         let grace = Duration.seconds(Int64(config.pastDueGraceDays) * 86_400)
         stripeProcessor = StripeWebhookProcessor(
             pool: dependencies.pool, logger: dependencies.logger, metricsFactory: dependencies.metrics.factory,

@@ -71,7 +71,7 @@ enum AppTestSupport {
     /// The modules these tests exercise: probes and metrics. Feature modules are tested by their owners, and
     /// all of them together by `ServeBinaryTests` (a route conflict is a crash, which only a child process
     /// survives).
-    static var coreModules: [any AppModule.Type] { [HealthRoutes.self, MetricsRoutes.self] }
+    static var coreModules: [any AppModule.Type] { [HealthController.self, MetricsController.self] }
 
     /// Test logger: only errors, to stderr.
     static var quietLogger: Logger {

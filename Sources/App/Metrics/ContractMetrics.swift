@@ -83,7 +83,7 @@ enum ContractMetrics {
 
     /// Creates every series known up front at zero: fixed label values from the table, and one series per
     /// plan code for the per-plan counters. Metrics whose label values are open (`http_*`, `marketing_clicks_total`)
-    /// appear as `# TYPE` lines until their first event (see `MetricsRoutes`).
+    /// appear as `# TYPE` lines until their first event (see `MetricsController`).
     static func register(factory: any MetricsFactory, planCodes: [String]) {
         for definition in all {
             var series = definition.knownSeries

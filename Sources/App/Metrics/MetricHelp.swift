@@ -1,7 +1,7 @@
 /// The `# HELP` text of every metric the server exports (docs/metrics.md says the same in more words).
 ///
 /// swift-prometheus's swift-metrics bridge registers metrics without help text, and its registry insists on one
-/// help text per name, so the help lines are added when `/metrics` is written (`MetricsRoutes`), before each
+/// help text per name, so the help lines are added when `/metrics` is written (`MetricsController`), before each
 /// `# TYPE` line. A metric missing here still gets a generic line, so no family is left without one.
 enum MetricHelp {
     static let text: [String: String] = [

@@ -17,7 +17,7 @@ enum TelegramWebhookRoutes: AppModule {
             webhookMetrics: webhookMetrics,
             paymentMetrics: TelegramPaymentMetrics(factory: dependencies.metrics.factory),
             hook: CTAUpdateHook(
-                metrics: MarketingMetrics(factory: dependencies.metrics.factory, ctaTypes: config.marketingCTATypes)),
+                metrics: dependencies.clients(config).marketingMetrics),
             supportText: config.supportText, termsURL: config.termsURL,
             starsSubscriptionPeriod: config.starsSubscriptionPeriod)
         TelegramWebhookController(

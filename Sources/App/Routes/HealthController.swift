@@ -3,25 +3,34 @@ import PGClient
 
 /// `GET /health/live` (the process runs) and `GET /health/ready` (the database answers `SELECT 1` in time; the answer
 /// is reused for `readinessCacheTTL`, about a second, so a flood of probes costs the database one query a second).
-enum HealthRoutes: AppModule {
+struct HealthController: AppModule, Sendable {
     struct Status: ResponseEncodable {
         let status: String
     }
 
+    let readiness: ReadinessCache
+
     static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
-        router.get("/health/live") { _, _ in Status(status: "live") }
         let pool = dependencies.pool
         let timeout = dependencies.readinessTimeout
-        let cache = ReadinessCache(ttl: dependencies.readinessCacheTTL) {
-            try await databaseAnswers(pool: pool, timeout: timeout)
+        let controller = Self(
+            readiness: ReadinessCache(ttl: dependencies.readinessCacheTTL) {
+                try await databaseAnswers(pool: pool, timeout: timeout)
+            })
+        router.get("/health/live", use: controller.live)
+        router.get("/health/ready", use: controller.ready)
+    }
+
+    @Sendable func live(_ request: Request, context: AppRequestContext) -> Status {
+        Status(status: "live")
+    }
+
+    @Sendable func ready(_ request: Request, context: AppRequestContext) async throws -> Status {
+        if let failure = await readiness.check() {
+            context.logger.warning("readiness check failed", metadata: ["error": "\(failure)"])
+            throw ProblemError.serviceUnavailable("the database is not answering")
         }
-        router.get("/health/ready") { _, context in
-            if let failure = await cache.check() {
-                context.logger.warning("readiness check failed", metadata: ["error": "\(failure)"])
-                throw ProblemError.serviceUnavailable("the database is not answering")
-            }
-            return Status(status: "ready")
-        }
+        return Status(status: "ready")
     }
 
     /// `SELECT 1` through the pool within `timeout`. A connection found dead (the server restarted) is

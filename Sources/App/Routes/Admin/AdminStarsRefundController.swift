@@ -9,34 +9,40 @@ import Telegram
 /// Answers: 200 `{"refunded": true, "charge_id", "entitlement_status"}` (with `"already": true` when it had been
 /// refunded before); 404 for an unknown charge; 409 while another request refunds it; 502 when Telegram refused
 /// or failed (a later request may retry).
-enum AdminRefundRoutes: AppModule {
+struct AdminStarsRefundController: AppModule, Sendable {
+    let refunds: StarsAdminRefund
+
     static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
         guard let token = config.adminToken else { return }
-        let refunds = StarsAdminRefund(
-            pool: dependencies.pool, bot: dependencies.clients(config).bot)
-        let admin = router.group("/admin/v1/telegram").add(middleware: AdminAuthMiddleware(token: token))
-        admin.post("/refunds") { request, context -> AdminRefundResponse in
-            let body = try await request.decode(as: AdminRefundRequest.self, context: context)
-            let chargeID = try body.validChargeID()
-            var logger = context.logger
-            logger[metadataKey: "action"] = "telegram_refund"
-            logger[metadataKey: "charge_id"] = "\(chargeID)"
-            do {
-                let outcome = try await refunds.refund(
-                    chargeID: chargeID, requestedBy: "admin request \(context.requestID.prefix(64))", logger: logger)
-                logger.notice(
-                    "admin refunded Stars payment",
-                    metadata: [
-                        "user_id": "\(outcome.userID.map(String.init) ?? "unknown")", "already": "\(outcome.already)",
-                        "entitlement_status": "\(outcome.entitlementStatus ?? "none")",
-                    ])
-                return AdminRefundResponse(
-                    chargeID: chargeID, already: outcome.already ? true : nil,
-                    entitlementStatus: outcome.entitlementStatus, renewalCanceled: outcome.renewalCanceled)
-            } catch let error as StarsAdminRefundError {
-                logger.warning("admin refund of Stars payment not done", metadata: ["reason": "\(error.problem.detail)"])
-                throw error
-            }
+        Self(refunds: StarsAdminRefund(pool: dependencies.pool, bot: dependencies.clients(config).bot)).addRoutes(
+            to: router.group("/admin/v1/telegram").add(middleware: AdminAuthMiddleware(token: token)))
+    }
+
+    func addRoutes(to admin: RouterGroup<AppRequestContext>) {
+        admin.post("/refunds", use: refund)
+    }
+
+    @Sendable func refund(_ request: Request, context: AppRequestContext) async throws -> AdminRefundResponse {
+        let body = try await request.decode(as: AdminRefundRequest.self, context: context)
+        let chargeID = try body.validChargeID()
+        var logger = context.logger
+        logger[metadataKey: "action"] = "telegram_refund"
+        logger[metadataKey: "charge_id"] = "\(chargeID)"
+        do {
+            let outcome = try await refunds.refund(
+                chargeID: chargeID, requestedBy: "admin request \(context.requestID.prefix(64))", logger: logger)
+            logger.notice(
+                "admin refunded Stars payment",
+                metadata: [
+                    "user_id": "\(outcome.userID.map(String.init) ?? "unknown")", "already": "\(outcome.already)",
+                    "entitlement_status": "\(outcome.entitlementStatus ?? "none")",
+                ])
+            return AdminRefundResponse(
+                chargeID: chargeID, already: outcome.already ? true : nil,
+                entitlementStatus: outcome.entitlementStatus, renewalCanceled: outcome.renewalCanceled)
+        } catch let error as StarsAdminRefundError {
+            logger.warning("admin refund of Stars payment not done", metadata: ["reason": "\(error.problem.detail)"])
+            throw error
         }
     }
 }

@@ -6,47 +6,57 @@ import PGClient
 
 /// `/admin/v1`: operator actions behind `ADMIN_TOKEN` (the whole API is absent when it is unset). Every action
 /// is logged with what it did and to whom, never with the token.
-enum AdminRoutes: AppModule {
+struct AdminEntitlementController: AppModule, Sendable {
+    let pool: PGPool
+    let entitlements: AdminEntitlements
+
     static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
         guard let token = config.adminToken else { return }
-        let admin = router.group("/admin/v1").add(middleware: AdminAuthMiddleware(token: token))
-        let pool = dependencies.pool
-        let entitlements = AdminEntitlements(pool: pool)
-        let idempotencyKeyHeader = AdminGrantKey.header
-        admin.post("/entitlements") { request, context in
-            let body = try await request.decode(as: AdminEntitlementRequest.self, context: context)
-            let days = try body.validDays()
-            let plan = try body.validPlan()
-            let key = try AdminGrantKey.from(idempotencyKeyHeader.value(in: request.headers))
-            let target = try body.target()
-            let outcome = try await AdminProblem.mapping {
-                try await entitlements.grant(target, plan: plan, days: days, paymentKey: key, reason: body.reason)
-            }
-            let grant = AdminEntitlementResponse(outcome, plan: plan)
-            context.logger.notice(
-                "admin granted entitlement",
-                metadata: [
-                    "action": "grant", "user_id": "\(grant.userID)", "plan": "\(plan)", "days": "\(days)",
-                    "changed": "\(grant.changed)",
-                ])
-            return grant
+        Self(pool: dependencies.pool, entitlements: AdminEntitlements(pool: dependencies.pool)).addRoutes(
+            to: router.group("/admin/v1").add(middleware: AdminAuthMiddleware(token: token)))
+    }
+
+    func addRoutes(to admin: RouterGroup<AppRequestContext>) {
+        admin.post("/entitlements", use: grant)
+        admin.delete("/entitlements", use: revoke)
+        admin.get("/payment-events", use: paymentEvents)
+    }
+
+    @Sendable func grant(_ request: Request, context: AppRequestContext) async throws -> AdminEntitlementResponse {
+        let body = try await request.decode(as: AdminEntitlementRequest.self, context: context)
+        let days = try body.validDays()
+        let plan = try body.validPlan()
+        let key = try AdminGrantKey.from(AdminGrantKey.header.value(in: request.headers))
+        let target = try body.target()
+        let outcome = try await AdminProblem.mapping {
+            try await entitlements.grant(target, plan: plan, days: days, paymentKey: key, reason: body.reason)
         }
-        admin.delete("/entitlements") { request, context in
-            let body = try await request.decode(as: AdminEntitlementRequest.self, context: context)
-            let plan = try body.validPlan()
-            let target = try body.target()
-            let outcome = try await AdminProblem.mapping {
-                try await entitlements.revoke(target, plan: plan, reason: body.reason)
-            }
-            let result = AdminEntitlementResponse(outcome, plan: plan)
-            context.logger.notice(
-                "admin revoked entitlement",
-                metadata: ["action": "revoke", "user_id": "\(result.userID)", "plan": "\(plan)", "changed": "\(result.changed)"])
-            return result
+        let grant = AdminEntitlementResponse(outcome, plan: plan)
+        context.logger.notice(
+            "admin granted entitlement",
+            metadata: [
+                "action": "grant", "user_id": "\(grant.userID)", "plan": "\(plan)", "days": "\(days)",
+                "changed": "\(grant.changed)",
+            ])
+        return grant
+    }
+
+    @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> AdminEntitlementResponse {
+        let body = try await request.decode(as: AdminEntitlementRequest.self, context: context)
+        let plan = try body.validPlan()
+        let target = try body.target()
+        let outcome = try await AdminProblem.mapping {
+            try await entitlements.revoke(target, plan: plan, reason: body.reason)
         }
-        admin.get("/payment-events") { request, _ in
-            try await AdminPaymentEventPage.handle(request, pool: pool)
-        }
+        let result = AdminEntitlementResponse(outcome, plan: plan)
+        context.logger.notice(
+            "admin revoked entitlement",
+            metadata: ["action": "revoke", "user_id": "\(result.userID)", "plan": "\(plan)", "changed": "\(result.changed)"])
+        return result
+    }
+
+    @Sendable func paymentEvents(_ request: Request, context: AppRequestContext) async throws -> PaymentEventList {
+        try await AdminPaymentEventPage.handle(request, pool: pool)
     }
 }
 

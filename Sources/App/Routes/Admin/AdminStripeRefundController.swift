@@ -12,36 +12,43 @@ import Logging
 /// "entitlements": [{"plan", "status"}]}` (with `"already": true` when it had been refunded before); 400 for a bad
 /// body (nothing written); 404 for a payment the books do not know; 409 while another request refunds it; 502 when
 /// Stripe refused or failed (a later request may retry); 503 when `STRIPE_API_KEY` is not set.
-enum AdminStripeRefundRoutes: AppModule {
+struct AdminStripeRefundController: AppModule, Sendable {
+    /// nil without `STRIPE_API_KEY`: every refund is 503.
+    let refunds: StripeAdminRefund?
+
     static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
         guard let token = config.adminToken else { return }
-        let refunds = dependencies.clients(config).stripe.map {
-            StripeAdminRefund(pool: dependencies.pool, stripe: $0)
-        }
-        let admin = router.group("/admin/v1/stripe").add(middleware: AdminAuthMiddleware(token: token))
-        admin.post("/refunds") { request, context -> AdminStripeRefundResponse in
-            let body = try await request.decode(as: AdminStripeRefundRequest.self, context: context)
-            let ref = try body.validRef()
-            let reason = try body.validReason()
-            guard let refunds else { throw ProblemError.serviceUnavailable("Stripe is not configured (STRIPE_API_KEY)") }
-            var logger = context.logger
-            logger[metadataKey: "action"] = "stripe_refund"
-            logger[metadataKey: "payment"] = "\(ref)"
-            do {
-                let outcome = try await refunds.refund(
-                    ref: ref, reason: reason, requestedBy: "admin request \(context.requestID.prefix(64))", logger: logger)
-                logger.notice(
-                    "admin refunded Stripe payment",
-                    metadata: [
-                        "user_id": "\(outcome.target.userID)", "already": "\(outcome.already)",
-                        "refund_id": "\(outcome.refund?.id ?? "none")",
-                        "entitlements": "\(outcome.entitlements.map { "\($0.plan)=\($0.status)" }.joined(separator: ","))",
-                    ])
-                return AdminStripeRefundResponse(outcome)
-            } catch let error as StripeAdminRefundError {
-                logger.warning("admin refund of Stripe payment not done", metadata: ["reason": "\(error.problem.detail)"])
-                throw error
-            }
+        let refunds = dependencies.clients(config).stripe.map { StripeAdminRefund(pool: dependencies.pool, stripe: $0) }
+        Self(refunds: refunds).addRoutes(
+            to: router.group("/admin/v1/stripe").add(middleware: AdminAuthMiddleware(token: token)))
+    }
+
+    func addRoutes(to admin: RouterGroup<AppRequestContext>) {
+        admin.post("/refunds", use: refund)
+    }
+
+    @Sendable func refund(_ request: Request, context: AppRequestContext) async throws -> AdminStripeRefundResponse {
+        let body = try await request.decode(as: AdminStripeRefundRequest.self, context: context)
+        let ref = try body.validRef()
+        let reason = try body.validReason()
+        guard let refunds else { throw ProblemError.serviceUnavailable("Stripe is not configured (STRIPE_API_KEY)") }
+        var logger = context.logger
+        logger[metadataKey: "action"] = "stripe_refund"
+        logger[metadataKey: "payment"] = "\(ref)"
+        do {
+            let outcome = try await refunds.refund(
+                ref: ref, reason: reason, requestedBy: "admin request \(context.requestID.prefix(64))", logger: logger)
+            logger.notice(
+                "admin refunded Stripe payment",
+                metadata: [
+                    "user_id": "\(outcome.target.userID)", "already": "\(outcome.already)",
+                    "refund_id": "\(outcome.refund?.id ?? "none")",
+                    "entitlements": "\(outcome.entitlements.map { "\($0.plan)=\($0.status)" }.joined(separator: ","))",
+                ])
+            return AdminStripeRefundResponse(outcome)
+        } catch let error as StripeAdminRefundError {
+            logger.warning("admin refund of Stripe payment not done", metadata: ["reason": "\(error.problem.detail)"])
+            throw error
         }
     }
 }

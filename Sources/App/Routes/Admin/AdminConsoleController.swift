@@ -2,6 +2,7 @@ import Billing
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import PGClient
 
 /// The operators' console at `/admin/` (a static page: `index.html`, `console.js`, `console-format.js`,
 /// `console-render.js`, `console.css`, compiled into the binary with SwiftPM `.embedInCode`, so no build step and no
@@ -11,7 +12,7 @@ import NIOCore
 /// The page holds no secret: the operator types `ADMIN_TOKEN` into it, the script keeps it in memory only and sends
 /// it as `Authorization: Bearer` to the existing `/admin/v1` routes (each of which logs its own action). The page
 /// and the runs list are absent when `ADMIN_TOKEN` is unset, like the rest of the admin API.
-enum AdminConsoleRoutes: AppModule {
+struct AdminConsoleController: AppModule, Sendable {
     /// Scripts, styles and fetches from this server only; no inline code, no plugins, no framing, no form posts.
     static let policy = [
         "default-src 'none'",
@@ -41,39 +42,59 @@ enum AdminConsoleRoutes: AppModule {
         ]
     }
 
-    static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
-        guard let token = config.adminToken else { return }
-        let files = assets.mapValues { (buffer: ByteBuffer(bytes: $0.bytes), contentType: $0.contentType) }
-        var common: HTTPFields = [.contentSecurityPolicy: policy]
+    /// Each file's bytes and content type, made once.
+    let files: [String: (buffer: ByteBuffer, contentType: String)]
+    /// The security headers every file is served with.
+    let headers: HTTPFields
+    let pool: PGPool
+
+    init(pool: PGPool) {
+        self.pool = pool
+        files = Self.assets.mapValues { (buffer: ByteBuffer(bytes: $0.bytes), contentType: $0.contentType) }
+        var common: HTTPFields = [.contentSecurityPolicy: Self.policy]
         for (name, value) in [("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer")] {
             if let field = HTTPField.Name(name) { common[field] = value }
         }
-        let headers = common
-        @Sendable func page(_ name: String) throws -> Response {
-            guard let file = files[name == "index.html" ? "" : name] else { throw ProblemError.notFound() }
-            var fields = headers
-            fields[.contentType] = file.contentType
-            return Response(status: .ok, headers: fields, body: .init(byteBuffer: file.buffer))
-        }
-        // Hummingbird treats "/admin" and "/admin/" as one path.
-        router.get("/admin") { _, _ in try page("") }
-        router.get("/admin/{file}") { _, context in try page(context.parameters.get("file") ?? "") }
+        headers = common
+    }
 
-        let pool = dependencies.pool
-        let admin = router.group("/admin/v1/reconcile").add(middleware: AdminAuthMiddleware(token: token))
-        admin.get("/runs") { request, _ -> ReconcileRunList in
-            let provider = try request.uri.queryParameters["provider"].map { text throws(ProblemError) in
-                guard let provider = PaymentProvider(rawValue: String(text)) else {
-                    throw ProblemError.badRequest("provider must be stripe or telegram_stars")
-                }
-                return provider
+    static func addRoutes(to router: AppRouter, config: AppConfig, dependencies: AppDependencies) {
+        guard let token = config.adminToken else { return }
+        let controller = Self(pool: dependencies.pool)
+        // Hummingbird treats "/admin" and "/admin/" as one path.
+        router.get("/admin", use: controller.index)
+        router.get("/admin/{file}", use: controller.file)
+        router.group("/admin/v1/reconcile").add(middleware: AdminAuthMiddleware(token: token))
+            .get("/runs", use: controller.reconcileRuns)
+    }
+
+    @Sendable func index(_ request: Request, context: AppRequestContext) throws -> Response {
+        try page("")
+    }
+
+    @Sendable func file(_ request: Request, context: AppRequestContext) throws -> Response {
+        try page(context.parameters.get("file") ?? "")
+    }
+
+    func page(_ name: String) throws -> Response {
+        guard let file = files[name == "index.html" ? "" : name] else { throw ProblemError.notFound() }
+        var fields = headers
+        fields[.contentType] = file.contentType
+        return Response(status: .ok, headers: fields, body: .init(byteBuffer: file.buffer))
+    }
+
+    @Sendable func reconcileRuns(_ request: Request, context: AppRequestContext) async throws -> ReconcileRunList {
+        let provider = try request.uri.queryParameters["provider"].map { text throws(ProblemError) in
+            guard let provider = PaymentProvider(rawValue: String(text)) else {
+                throw ProblemError.badRequest("provider must be stripe or telegram_stars")
             }
-            let limit = try APIFormat.limit(request.uri.queryParameters["limit"].map(String.init))
-            let runs = try await pool.withConnection { connection in
-                try await ReconcileRunsStore.list(connection, provider: provider, limit: limit)
-            }
-            return ReconcileRunList(runs: runs.map(ReconcileRunList.Item.init))
+            return provider
         }
+        let limit = try APIFormat.limit(request.uri.queryParameters["limit"].map(String.init))
+        let runs = try await pool.withConnection { connection in
+            try await ReconcileRunsStore.list(connection, provider: provider, limit: limit)
+        }
+        return ReconcileRunList(runs: runs.map(ReconcileRunList.Item.init))
     }
 }
 
