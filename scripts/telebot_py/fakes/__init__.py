@@ -21,6 +21,9 @@ Stateful and scripted, ports of the Swift tests' FakeBotAPI and FakeStripe with 
                                 star transactions, getWebhookInfo from the last setWebhook, 401 for a wrong token
     StatefulStripe(api_key)     stripe_api.py + stripe_routes.py + stripe_events.py: Bearer key, Idempotency-Key
                                 replays, customers / sessions / refunds / stubbed objects, GET /v1/events, faults
+
+The host (host.py, control.py) runs those for the Swift tests: `python3 -m telebot_py.fakes.host --port-file PATH
+--parent-pid PID` serves a JSON control API that starts, scripts, inspects, resets and stops them.
 """
 from .bot_api import DEFAULT_TOKEN, ScriptedBotAPI, bot_fault
 from .routes import FakeBotAPI, FakeProviders, FakeStripe, default_bot_result, message, stripe_error
