@@ -107,8 +107,11 @@ class _Service:
 
 class QuietServer(ThreadingHTTPServer):
     """A client that goes away mid-request (a SIGKILLed instance) is not an error worth a traceback. It knows its
-    open connections, so stopping a fake also ends the kept-alive ones (their handler threads read EOF and end)."""
+    open connections, so stopping a fake also ends the kept-alive ones (their handler threads read EOF and end).
+    A deep listen backlog: the tests fire the same request dozens of times at once, and socketserver's default of 5
+    resets some of those connections."""
     daemon_threads = True
+    request_queue_size = 128
 
     def __init__(self, *args, **kwargs):
         self.open_connections = set()
