@@ -14,7 +14,11 @@ INT64 = range(-(1 << 63), 1 << 63)
 
 
 def encode(value):
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact UTF-8 JSON; \\u escapes only when a string holds a lone surrogate (a body's "\\ud800" echoed)."""
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":")).encode()
 
 
 def ok(result):

@@ -10,8 +10,11 @@ INT64 = range(-(1 << 63), 1 << 63)
 
 
 def sjson(value):
-    """Compact JSON with sorted keys (JSONSerialization's .sortedKeys)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact UTF-8 JSON with sorted keys (JSONSerialization's .sortedKeys); \\u escapes only for a lone surrogate."""
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 
 def error_answer(status, kind, message, code=None, param=None):
