@@ -2,7 +2,8 @@
 openapi-spec-validator venv of scripts/check-openapi).
 
     signing      Telegram initData, Stripe webhook signatures, Stars invoice payloads
-    fakes        one fake Bot API and one fake Stripe API (loopback HTTP servers that record their calls)
+    fakes        one fake Bot API and one fake Stripe API (loopback HTTP servers that record their calls), and
+                 the fakes host that runs their stateful versions for the Swift tests
     cluster      a throwaway PostgreSQL cluster (the settings of scripts/lib/pg.sh) and psql helpers
     drill        the fault drills (scripts/drill), reconcile: its phase 6
     sandbox      the demo's Bot API and Stripe stand-ins (scripts/sandbox.py)

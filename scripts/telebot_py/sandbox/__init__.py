@@ -39,4 +39,6 @@ Each call is logged to stderr as one line starting with [sandbox].
 
 The code: common (state, initData, page frame), server (the handler), telegram + stars (Bot API, Stars payments),
 stripe_api + checkout (Stripe API, Checkout / portal / invoice pages), main (configuration, serve, command line).
+The Bot API's parameter parsing and bot id and Stripe's nested form fields are telebot_py.fakes' (parse_params,
+bot_results.bot_id, stripe_routes.nested).
 """

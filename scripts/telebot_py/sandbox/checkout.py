@@ -174,17 +174,6 @@ class CheckoutRoutes:
         self.send_html(200, page("Sandbox invoice", body))
 
 
-def nested(form, prefix):
-    """`prefix[key]=value` entries of a Stripe form as {key: value}."""
-    out = {}
-    for key, value in form.items():
-        if key.startswith(prefix + "[") and key.endswith("]"):
-            inner = key[len(prefix) + 1:-1]
-            if "[" not in inner:
-                out[inner] = value
-    return out
-
-
 def public_session(session):
     return {k: v for k, v in session.items() if not k.startswith("_")}
 

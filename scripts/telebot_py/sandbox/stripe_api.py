@@ -7,8 +7,9 @@ import secrets
 import threading
 import urllib.parse
 
+from ..fakes.stripe_routes import nested
 from .common import log, new_id, now, page
-from .checkout import nested, public_session
+from .checkout import public_session
 
 
 class StripeApiRoutes:

@@ -4,6 +4,7 @@ import re
 import urllib.parse
 
 from ..fakes import parse_params
+from ..fakes.bot_results import bot_id
 from .common import (DEMO_FIRST_NAME, STARS_SUBSCRIPTION_PERIOD, demo_url, log, money, new_id, now, page,
                      signed_init_data)
 
@@ -63,8 +64,7 @@ class TelegramRoutes:
             return 400, {"ok": False, "error_code": 400, "description": "Bad Request: " + description}, description
 
         if name == "getMe":
-            bot_id = int(self.config.bot_token.split(":", 1)[0]) if self.config.bot_token.split(":", 1)[0].isdigit() else 1
-            return ok({"id": bot_id, "is_bot": True, "first_name": "telebot sandbox", "username": "telebot_sandbox_bot",
+            return ok({"id": bot_id(self.config.bot_token), "is_bot": True, "first_name": "telebot sandbox", "username": "telebot_sandbox_bot",
                        "can_join_groups": True, "supports_inline_queries": False})
         if name == "createInvoiceLink":
             error = self.check_invoice(params)
