@@ -111,7 +111,7 @@ let package = Package(
             ],
             resources: [
                 .embedInCode("Resources/openapi.yaml"),
-                // The operators' console (/admin/), served from memory: see AdminConsoleRoutes.
+                // The operators' console (/admin/), served from memory: see AdminConsoleController.
                 .embedInCode("Resources/admin/index.html"),
                 .embedInCode("Resources/admin/console.js"),
                 .embedInCode("Resources/admin/console-format.js"),
@@ -138,7 +138,6 @@ let package = Package(
             dependencies: [
                 "PGClient", "Support",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestSupport",

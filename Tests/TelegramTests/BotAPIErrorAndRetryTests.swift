@@ -108,7 +108,8 @@ import Testing
 
     @Test func slowAnswerTimesOutAndFastEnoughOneSucceeds() async throws {
         try await FakeBotAPI.with { fake in
-            fake.inject(.delay(.seconds(2)), method: "sendMessage")
+            // Far past the 300 ms timeout, so however slow the machine the answer cannot beat it.
+            fake.inject(.delay(.seconds(30)), method: "sendMessage")
             let error = try await #require(throws: BotAPIError.self) {
                 try await fake.client(retry: .none, timeout: .milliseconds(300))
                     .sendMessage(SendMessageRequest(chatID: 1, text: "slow"))

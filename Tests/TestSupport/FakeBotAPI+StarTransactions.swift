@@ -1,12 +1,6 @@
 import Foundation
 
 extension FakeBotAPI {
-    /// Makes `getStarTransactions` list these `StarTransaction` objects, in this order (Telegram lists the newest
-    /// first), paged by `offset` and `limit`.
-    public func addStarTransactions(_ transactions: [JSON]) {
-        store.state.withLock { $0.starTransactions.append(contentsOf: transactions) }
-    }
-
     /// An incoming Stars payment by a user (`source` a `TransactionPartnerUser` with `invoice_payload`).
     public static func starPayment(
         chargeID: String, amount: Int64, date: Int64, userID: Int64, payload: String, subscriptionPeriod: Int64? = nil

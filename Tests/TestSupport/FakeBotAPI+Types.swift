@@ -14,6 +14,15 @@ extension FakeBotAPI {
         public let receivedAt: Date
 
         public var description: String { "\(index) \(method) → \(status) \(body)" }
+
+        /// A call as the fake host lists it: `{"index", "method", "body", "status", "received_at"}`.
+        init(recorded: JSON) {
+            index = Int(recorded["index"]?.int ?? -1)
+            method = recorded["method"]?.string ?? ""
+            body = recorded["body"] ?? .null
+            status = Int(recorded["status"]?.int ?? 0)
+            receivedAt = Date(timeIntervalSince1970: recorded["received_at"]?.seconds ?? 0)
+        }
     }
 
     /// A scripted misbehaviour, consumed by one call of a method.
@@ -28,6 +37,18 @@ extension FakeBotAPI {
         case raw(status: Int, body: String)
         /// Waits, then answers normally.
         case delay(Duration)
+
+        /// The fault as the fake host's `POST /fakes/<id>/faults` takes it.
+        var json: JSON {
+            switch self {
+            case .rateLimited(let retryAfter): ["kind": "rate_limited", "retry_after": .integer(Int64(retryAfter))]
+            case .serverError(let status): ["kind": "server_error", "status": .integer(Int64(status))]
+            case .apiError(let code, let description):
+                ["kind": "api_error", "code": .integer(Int64(code)), "description": .string(description)]
+            case .raw(let status, let body): ["kind": "raw", "status": .integer(Int64(status)), "body": .string(body)]
+            case .delay(let duration): ["kind": "delay", "seconds": .number(duration.fakeSeconds)]
+            }
+        }
     }
 
     /// `waitForCalls` ran out of time.

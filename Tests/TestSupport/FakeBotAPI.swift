@@ -1,14 +1,14 @@
 import Foundation
-import Hummingbird
-import Logging
+import Support
 
-/// A loopback HTTP server that plays the Telegram Bot API for tests.
+/// The Telegram Bot API for tests: one fake of the fake host (`FakeHost`, `scripts/telebot_py/fakes/bot_api.py`),
+/// a real HTTP server on its own 127.0.0.1 port.
 ///
-/// It serves `POST /bot<token>/<method>` on 127.0.0.1 (OS-assigned port), records every call with its decoded
-/// JSON body, answers `{ok: true, result: …}` with plausible results (messages with increasing ids, `t.me/$…`
-/// invoice links, `true` for answers and refunds; a second refund of one charge gets
-/// `CHARGE_ALREADY_REFUNDED`), and misbehaves on request (`inject`): 429 with `retry_after`, 5xx, `ok: false`,
-/// raw non-JSON answers, delays. A wrong token gets 401 and is not recorded.
+/// It serves `POST /bot<token>/<method>`, records every call with its decoded JSON body, answers
+/// `{ok: true, result: …}` with plausible results (messages with increasing ids, `t.me/$…` invoice links, `true`
+/// for answers and refunds; a second refund of one charge gets `CHARGE_ALREADY_REFUNDED`), and misbehaves on
+/// request (`inject`): 429 with `retry_after`, 5xx, `ok: false`, raw non-JSON answers, delays. A wrong token gets
+/// 401 and is not recorded.
 ///
 /// ```swift
 /// try await FakeBotAPI.with { fake in
@@ -28,60 +28,27 @@ public final class FakeBotAPI: Sendable {
     /// `http://127.0.0.1:<port>`: the value for `TELEGRAM_API_BASE_URL`.
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    let store: Store
-    private let server: Task<Void, any Error>
+    private let host: FakeHost
+    /// `/fakes/<id>` on the host's control port.
+    private let control: String
 
-    private init(token: String, port: Int, store: Store, server: Task<Void, any Error>) {
+    private init(token: String, port: Int, host: FakeHost, control: String) {
         self.token = token
         self.port = port
-        self.store = store
-        self.server = server
+        self.host = host
+        self.control = control
     }
 
     /// Starts a fake on a free port; call `stop()` when done (or use `with`).
     /// - Parameter token: The bot token it accepts.
     public static func start(token: String = FakeBotAPI.defaultToken) async throws -> FakeBotAPI {
-        let store = Store(token: token)
-        let router = Router()
-        router.post("/{bot}/{method}") { request, context -> Response in
-            let bot = context.parameters.get("bot") ?? ""
-            let method = context.parameters.get("method") ?? ""
-            let body = try await request.body.collect(upTo: 4 << 20)
-            let answer = store.answer(pathToken: bot, method: method, body: Data(body.readableBytesView))
-            if let delay = answer.delay { try await Task.sleep(for: delay) }
-            return Response(
-                status: .init(code: answer.status),
-                headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(bytes: answer.body))
-            )
+        let host = try await FakeHost.shared()
+        do {
+            let (id, port) = try host.create(["kind": "bot_api", "token": .string(token)])
+            return FakeBotAPI(token: token, port: port, host: host, control: "/fakes/" + id)
+        } catch {
+            throw StartFailure(reason: "\(error)")
         }
-        let (ports, portSink) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                portSink.yield(channel.localAddress?.port ?? 0)
-                portSink.finish()
-            },
-            logger: Logger(label: "telebot.test.fake-bot-api", factory: { _ in SwiftLogNoOpLogHandler() })
-        )
-        let server = Task {
-            defer { portSink.finish() }
-            try await app.run()
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            server.cancel()
-            let reason: String
-            do {
-                try await server.value
-                reason = "server ended before listening"
-            } catch {
-                reason = "\(error)"
-            }
-            throw StartFailure(reason: reason)
-        }
-        return FakeBotAPI(token: token, port: port, store: store, server: server)
     }
 
     /// Starts a fake, runs `body`, and stops the fake whatever happens.
@@ -101,28 +68,26 @@ public final class FakeBotAPI: Sendable {
         }
     }
 
-    /// Stops the server and waits until its port is closed.
+    /// Stops the server; its port is closed when this returns.
     public func stop() async {
-        server.cancel()
-        _ = try? await server.value
+        _ = try? host.call("DELETE", control)
     }
 
     // MARK: Recorded calls
 
     /// Calls so far, in arrival order; only those of `method` when given.
     public func calls(_ method: String? = nil) -> [Call] {
-        store.state.withLock { state in
-            method.map { method in state.calls.filter { $0.method == method } } ?? state.calls
-        }
+        let all = recorded().calls
+        return method.map { method in all.filter { $0.method == method } } ?? all
     }
 
     /// Number of calls of `method` so far.
     public func callCount(_ method: String) -> Int {
-        store.state.withLock { state in state.calls.count(where: { $0.method == method }) }
+        calls(method).count
     }
 
     /// Requests that came with a wrong token.
-    public var unauthorizedCallCount: Int { store.state.withLock { $0.unauthorizedCalls } }
+    public var unauthorizedCallCount: Int { recorded().unauthorized }
 
     /// Waits until at least `count` calls of `method` have arrived and returns them.
     /// - Throws: `WaitTimeout` when they do not arrive within `timeout`.
@@ -143,18 +108,31 @@ public final class FakeBotAPI: Sendable {
 
     /// The next `times` calls of `method` get `fault` (after faults scripted earlier for it).
     public func inject(_ fault: Fault, method: String, times: Int = 1) {
-        store.state.withLock { state in
-            state.faults[method, default: []].append(contentsOf: repeatElement(fault, count: max(0, times)))
-        }
+        _ = host.mustCall(
+            "POST", control + "/faults", ["method": .string(method), "times": .integer(Int64(times)), "fault": fault.json])
     }
 
     /// Successful calls of `method` answer `result` instead of the computed one (nil restores it).
     public func setResult(_ result: JSON?, for method: String) {
-        store.state.withLock { $0.results[method] = result }
+        let body: JSON =
+            if let result { ["method": .string(method), "result": result] } else { ["method": .string(method), "clear": true] }
+        _ = host.mustCall("POST", control + "/results", body)
+    }
+
+    /// Makes `getStarTransactions` list these `StarTransaction` objects, in this order (Telegram lists the newest
+    /// first), paged by `offset` and `limit`.
+    public func addStarTransactions(_ transactions: [JSON]) {
+        _ = host.mustCall("POST", control + "/star-transactions", ["transactions": .array(transactions)])
     }
 
     /// Forgets calls, faults, scripted results and refunded charges.
     public func reset() {
-        store.state.withLock { $0 = State() }
+        _ = host.mustCall("POST", control + "/reset")
+    }
+
+    private func recorded() -> (calls: [Call], unauthorized: Int) {
+        let answer = host.mustJSON("GET", control + "/calls")
+        let calls = (answer["calls"]?.array ?? []).map(Call.init(recorded:))
+        return (calls, Int(answer["unauthorized"]?.int ?? 0))
     }
 }

@@ -1,11 +1,11 @@
 import Foundation
-import Hummingbird
-import Logging
-import Synchronization
+import Support
 
-/// A real HTTP server on 127.0.0.1 (OS-assigned port) that plays the parts of the Stripe API the server calls:
-/// `POST /v1/customers`, `POST /v1/checkout/sessions`, `POST /v1/billing_portal/sessions`, and `GET` of any object
-/// it created or a test stubbed (`/v1/subscriptions/sub_…`).
+/// The Stripe API for tests: one fake of the fake host (`FakeHost`, `scripts/telebot_py/fakes/stripe_api.py`), a
+/// real HTTP server on its own 127.0.0.1 port. It plays the parts of the Stripe API the server calls:
+/// `POST /v1/customers`, `POST /v1/checkout/sessions`, `POST /v1/billing_portal/sessions`, `POST /v1/refunds`,
+/// `POST /v1/subscriptions/{id}` (`cancel_at_period_end`), `GET /v1/events`, and `GET` of any object it created or
+/// a test stubbed (`/v1/subscriptions/sub_…`).
 ///
 /// It checks `Authorization: Bearer <apiKey>`, records every request (form fields decoded, headers), honours
 /// `Idempotency-Key` like Stripe (same key and parameters → the stored answer, no new object; same key, other
@@ -27,14 +27,15 @@ public final class FakeStripe: Sendable {
     /// `http://127.0.0.1:<port>`: use as `STRIPE_API_BASE_URL`.
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    let store: Store
-    private let serverTask: Task<Void, any Error>
+    private let host: FakeHost
+    /// `/fakes/<id>` on the host's control port.
+    private let control: String
 
-    private init(apiKey: String, port: Int, store: Store, serverTask: Task<Void, any Error>) {
+    private init(apiKey: String, port: Int, host: FakeHost, control: String) {
         self.apiKey = apiKey
         self.port = port
-        self.store = store
-        self.serverTask = serverTask
+        self.host = host
+        self.control = control
     }
 
     /// Starts a fake, runs `body` with it, then stops it (also when `body` throws).
@@ -54,76 +55,61 @@ public final class FakeStripe: Sendable {
 
     /// Starts a fake; call `stop()` when done (prefer `with`).
     public static func start(apiKey: String = FakeStripe.defaultAPIKey) async throws -> FakeStripe {
-        let store = Store(apiKey: apiKey)
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "FakeStripe")
-        logger.logLevel = .critical
-        let app = Application(
-            responder: CallbackResponder<BasicRequestContext> { request, _ in try await store.respond(to: request) },
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                if let port = channel.localAddress?.port { continuation.yield(port) }
-                continuation.finish()
-            },
-            logger: logger
-        )
-        let task = Task {
-            defer { continuation.finish() }
-            try await app.run()
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else {
-            task.cancel()
-            _ = await task.result
-            throw StartFailure()
-        }
-        return FakeStripe(apiKey: apiKey, port: port, store: store, serverTask: task)
+        let host = try await FakeHost.shared()
+        let (id, port) = try host.create(["kind": "stripe", "api_key": .string(apiKey)])
+        return FakeStripe(apiKey: apiKey, port: port, host: host, control: "/fakes/" + id)
     }
 
-    /// Stops the server and waits for it.
+    /// Stops the server; its port is closed when this returns.
     public func stop() async {
-        serverTask.cancel()
-        _ = await serverTask.result
-    }
-
-    struct StartFailure: Error, CustomStringConvertible {
-        var description: String { "FakeStripe could not start its server" }
+        _ = try? host.call("DELETE", control)
     }
 
     // MARK: Inspection
 
     /// Every request received so far, in arrival order of their answers.
-    public var requests: [RecordedRequest] { store.state.withLock { $0.requests } }
+    public var requests: [RecordedRequest] {
+        (host.mustJSON("GET", control + "/requests")["requests"]?.array ?? []).map(RecordedRequest.init(recorded:))
+    }
 
     /// Requests to `path` (without query).
     public func requests(path: String) -> [RecordedRequest] { requests.filter { $0.path == path } }
 
     /// Ids of the objects of `kind` created so far (replays create none).
     public func createdIDs(_ kind: ObjectKind) -> [String] {
-        store.state.withLock { state in state.created.filter { $0.kind == kind }.map(\.id) }
+        let answer = host.mustJSON("GET", control + "/created?kind=" + kind.rawValue)
+        return (answer["ids"]?.array ?? []).compactMap(\.string)
     }
 
     /// The stored JSON of an object by id, created or stubbed.
     public func objectJSON(id: String) -> Data? {
-        store.state.withLock { state in state.objects.first { $0.key.hasSuffix("/" + id) }?.value }
+        try? host.call("GET", control + "/objects/" + id)
     }
 
     // MARK: Scripting
 
     /// The next `count` requests (to `path` when given) fail with `fault`. Faults queue in order.
     public func inject(_ fault: Fault, count: Int = 1, path: String? = nil) {
-        store.state.withLock { state in
-            for _ in 0..<count { state.faults.append(Store.ScriptedFault(fault: fault, path: path)) }
-        }
+        _ = host.mustCall(
+            "POST", control + "/faults",
+            ["count": .integer(Int64(count)), "path": path.map(JSONValue.string) ?? .null, "fault": fault.json])
     }
 
     /// Makes `GET path` answer `json` (200), for objects the fake does not create (`/v1/subscriptions/sub_1`).
     public func stub(path: String, json: Data) {
-        store.state.withLock { $0.objects[path] = json }
+        _ = host.mustCall(
+            "POST", control + "/objects", ["path": .string(path), "json": .string(String(decoding: json, as: UTF8.self))])
+    }
+
+    /// Makes `GET /v1/events` list these event bodies (from `FakeStripe.invoicePaid(…)` and friends), each exactly
+    /// as given. Listed newest first (by `created`, then the later added first), like Stripe.
+    public func addEvents(_ bodies: [Data]) {
+        let events = bodies.map { JSONValue.string(String(decoding: $0, as: UTF8.self)) }
+        _ = host.mustCall("POST", control + "/events", ["events": .array(events)])
     }
 
     /// Forgets requests, faults, objects and idempotency keys.
     public func reset() {
-        store.state.withLock { $0 = Store.State() }
+        _ = host.mustCall("POST", control + "/reset")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 extension FakeStripe {
     /// One request the fake received, as it arrived, with the status it answered.
@@ -25,6 +26,22 @@ extension FakeStripe {
             var fields: [String: String] = [:]
             for field in formFields { fields[field.name] = field.value }
             return fields
+        }
+
+        /// A request as the fake host lists it (`form` as `[[name, value], …]`).
+        init(recorded: JSONValue) {
+            method = recorded["method"]?.string ?? ""
+            path = recorded["path"]?.string ?? ""
+            query = recorded["query"]?.string
+            headers = (recorded["headers"]?.object ?? [:]).compactMapValues(\.string)
+            formFields = (recorded["form"]?.array ?? []).compactMap { pair in
+                guard let name = pair[0]?.string, let value = pair[1]?.string else { return nil }
+                return FormField(name: name, value: value)
+            }
+            body = recorded["body"]?.string ?? ""
+            status = Int(recorded["status"]?.int ?? 0)
+            replayed = recorded["replayed"]?.bool ?? false
+            fault = recorded["fault"]?.string
         }
 
         public var idempotencyKey: String? { headers["idempotency-key"] }
@@ -59,14 +76,20 @@ extension FakeStripe {
         /// the response is lost on the way back: a retry with the same key must get the stored result.
         case lostResponse
 
-        var name: String {
+        /// The fault as the fake host's `POST /fakes/<id>/faults` takes it.
+        var json: JSONValue {
             switch self {
-            case .rateLimit: "rateLimit"
-            case .serverError: "serverError"
-            case .cardDeclined: "cardDeclined"
-            case .error(let status, _, _, _, _): "error\(status)"
-            case .delay: "delay"
-            case .lostResponse: "lostResponse"
+            case .rateLimit: ["kind": "rate_limit"]
+            case .serverError: ["kind": "server_error"]
+            case .cardDeclined(let declineCode): ["kind": "card_declined", "decline_code": .string(declineCode)]
+            case .error(let status, let type, let code, let message, let headers):
+                [
+                    "kind": "error", "status": .integer(Int64(status)), "type": .string(type),
+                    "code": code.map(JSONValue.string) ?? .null, "message": .string(message),
+                    "headers": .object(headers.mapValues(JSONValue.string)),
+                ]
+            case .delay(let duration): ["kind": "delay", "seconds": .number(duration.fakeSeconds)]
+            case .lostResponse: ["kind": "lost_response"]
             }
         }
     }
