@@ -77,8 +77,7 @@ public final class FakeBotAPI: Sendable {
 
     /// Calls so far, in arrival order; only those of `method` when given.
     public func calls(_ method: String? = nil) -> [Call] {
-        let all = recorded().calls
-        return method.map { method in all.filter { $0.method == method } } ?? all
+        recorded(method).calls
     }
 
     /// Number of calls of `method` so far.
@@ -100,7 +99,7 @@ public final class FakeBotAPI: Sendable {
             guard ContinuousClock.now < deadline else {
                 throw WaitTimeout(method: method, expected: count, arrived: calls.count)
             }
-            try await Task.sleep(for: .milliseconds(5))
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 
@@ -130,8 +129,11 @@ public final class FakeBotAPI: Sendable {
         _ = host.mustCall("POST", control + "/reset")
     }
 
-    private func recorded() -> (calls: [Call], unauthorized: Int) {
-        let answer = host.mustJSON("GET", control + "/calls")
+    /// The host's record: every call, or only those of `method` (fetched alone, so polling for one method stays
+    /// cheap however many other calls the fake has seen).
+    private func recorded(_ method: String? = nil) -> (calls: [Call], unauthorized: Int) {
+        let query = method.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) }.map { "?method=" + $0 }
+        let answer = host.mustJSON("GET", control + "/calls" + (query ?? ""))
         let calls = (answer["calls"]?.array ?? []).map(Call.init(recorded:))
         return (calls, Int(answer["unauthorized"]?.int ?? 0))
     }

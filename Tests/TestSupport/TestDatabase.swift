@@ -8,7 +8,8 @@ public struct TestDatabase: Sendable {
     public let conninfo: String
 
     /// Creates a database from the template (or an empty one when `template` is nil), runs `body` with a pool on
-    /// it (30 s checkout timeout, for busy CI machines; `configure` may change anything), then closes the pool and
+    /// it (120 s checkout timeout: under the full parallel run on two cores a task holding a connection can wait tens of
+    /// seconds for a thread, and the wait is not what a test judges; `configure` may change anything), then closes the pool and
     /// drops the database, even when `body` throws.
     public static func with<T: Sendable>(
         poolSize: Int = 8,
@@ -17,7 +18,7 @@ public struct TestDatabase: Sendable {
         _ body: (TestDatabase, PGPool) async throws -> T
     ) async throws -> T {
         let database = try await create(template: template)
-        var configuration = PGPoolConfiguration(conninfo: database.conninfo, size: poolSize, checkoutTimeout: .seconds(30))
+        var configuration = PGPoolConfiguration(conninfo: database.conninfo, size: poolSize, checkoutTimeout: .seconds(120))
         configure(&configuration)
         let pool = PGPool(configuration: configuration)
         do {

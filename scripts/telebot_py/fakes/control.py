@@ -7,7 +7,7 @@ server on 127.0.0.1 (port 0), so its base URL is plain http://127.0.0.1:<port>.
   DELETE /fakes/{id}                  -> {} once its server is shut down and its sockets closed (what it recorded
                                          stays readable)
   POST   /fakes/{id}/reset            -> {}
-  bot_api:  GET /fakes/{id}/calls, POST /fakes/{id}/faults, /results, /star-transactions
+  bot_api:  GET /fakes/{id}/calls[?method=M], POST /fakes/{id}/faults, /results, /star-transactions
   stripe:   GET /fakes/{id}/requests, /objects/{object_id}, /created?kind=; POST /fakes/{id}/faults, /objects, /events
 
 A malformed request is 400 {"error": "..."}; an unknown fake, or an endpoint the fake's kind lacks, 404.
@@ -104,7 +104,9 @@ class ControlService(_Service):
 
     def bot_endpoint(self, fake, method, rest, body, call):
         if rest == ["calls"] and method == "GET":
-            return {"calls": fake.calls(), "unauthorized": fake.unauthorized}
+            # ?method=sendMessage: only those (a test polling for one method's calls fetches only them).
+            only = ((call.query or {}).get("method") or [None])[0]
+            return {"calls": fake.calls(only), "unauthorized": fake.unauthorized}
         if rest == ["faults"] and method == "POST":
             fake.inject(body.get("fault"), need(body, "method", (str,), "a string"), count_of(body, "times"))
             return {}

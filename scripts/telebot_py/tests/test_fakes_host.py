@@ -83,6 +83,9 @@ class BotAPITests(HostCase):
                          [(0, "sendMessage", "0", 200), (1, "sendMessage", "1", 200), (2, "sendMessage", "2", 200)])
         self.assertAlmostEqual(calls["calls"][0]["received_at"], time.time(), delta=30)
         self.assertEqual(calls["unauthorized"], 0)
+        self.bot("getMe", {})
+        only = self.control("GET", "/fakes/%s/calls?method=getMe" % self.id)["calls"]
+        self.assertEqual([(c["index"], c["method"]) for c in only], [(4, "getMe")])
 
     def test_bodies_empty_and_not_json(self):
         self.assertEqual(self.bot("getMe", raw=b"")[1]["result"],
