@@ -205,6 +205,11 @@ class StatefulStripe(_Service):
         with self.lock:
             return next((data for path, data in self.state.objects.items() if path.endswith("/" + object_id)), None)
 
+    def object_at(self, path):
+        """The object stored at GET `path`, decoded, or None."""
+        with self.lock:
+            return stored_object(self.state, path)
+
     def objects(self, prefix):
         """The stored objects whose GET path starts with `prefix`, decoded, in the order first stored."""
         with self.lock:

@@ -69,6 +69,8 @@ class StripeHookTests(unittest.TestCase):
         self.assertIsNone(stripe.update("/v1/customers/cus_fake000001", claim))
         self.assertIsNone(stripe.update("/v1/customers/cus_nope", claim))
         self.assertEqual(stripe.objects("/v1/customers/")[0]["email"], "b")
+        self.assertEqual(stripe.object_at("/v1/customers/cus_fake000001")["email"], "b")
+        self.assertIsNone(stripe.object_at("/v1/customers/cus_fake"))
         stripe.reset()  # the hooks outlive a reset
         self.assertEqual(stripe.objects("/v1/"), [])
 
