@@ -29,7 +29,7 @@ One process, two HTTP servers on 127.0.0.1:
 
 Secrets come from the environment only (never from arguments, never printed): TELEGRAM_BOT_TOKEN,
 TELEGRAM_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET (the first of a comma-separated list signs), and STRIPE_API_KEY
-(when set, the Stripe stand-in requires exactly that Bearer key; otherwise any sk_/rk_ key).
+(when set, the Stripe stand-in requires exactly that key; otherwise any sk_/rk_ key).
 
 Usage:
   scripts/sandbox.py [serve] [--telebot-url URL] [--miniapp-url URL] [--telegram-port N] [--stripe-port N]
