@@ -1,6 +1,6 @@
 """One fake Telegram Bot API and one fake Stripe API: loopback HTTP servers (127.0.0.1, port 0 by default) that
-record every call. Every fake telebot talks to, in scripts/, Tests/browser/ and (through the host) the Swift tests,
-is one of these. Two flavours behind one HTTP plumbing (server.py):
+record every call. Every fake telebot talks to, in scripts/, Tests/browser/, the demo sandbox and (through the host)
+the Swift tests, is one of these. Two flavours behind one HTTP plumbing (server.py):
 
 Route tables (routes.py), with each scenario's answers plugged in (the drill, the fuzz, the browser tests):
 
@@ -21,6 +21,9 @@ Stateful and scripted, ports of the Swift tests' FakeBotAPI and FakeStripe with 
                                 star transactions, getWebhookInfo from the last setWebhook, 401 for a wrong token
     StatefulStripe(api_key)     stripe_api.py + stripe_routes.py + stripe_events.py: Bearer key, Idempotency-Key
                                 replays, customers / sessions / refunds / stubbed objects, GET /v1/events, faults
+
+The demo sandbox (telebot_py.sandbox) serves those two as well, with hooks for what it does differently: a key
+policy, random ids, its own pages' URLs and a session's amount, createInvoiceLink's link, change callbacks.
 
 The host (host.py, control.py) runs those for the Swift tests: `python3 -m telebot_py.fakes.host --port-file PATH
 --parent-pid PID` serves a JSON control API that starts, scripts, inspects, resets and stops them.

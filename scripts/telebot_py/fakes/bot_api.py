@@ -5,6 +5,10 @@ with its final status (before a delayed answer sleeps): index, method, body (dec
 not JSON), status, received_at. A wrong token gets 401 `Unauthorized` and is only counted. Scripting: per-method
 fault queues (inject), results that replace the computed ones (set_result), getStarTransactions' list
 (add_star_transactions); the answers themselves are in bot_results.py.
+
+The demo sandbox serves this very fake as its Bot API; `invoice_link(body)`, when given, makes the URL a valid
+createInvoiceLink answers (the sandbox's own Stars invoice page instead of a t.me link). It runs under the fake's
+lock, so it must not call the fake back.
 """
 import json
 import threading
@@ -77,8 +81,9 @@ def _reject(constant):
 class ScriptedBotAPI(_Service):
     """A stateful fake Bot API for one token. Thread-safe: one lock around the state, delays slept outside it."""
 
-    def __init__(self, token=DEFAULT_TOKEN):
+    def __init__(self, token=DEFAULT_TOKEN, invoice_link=None):
         self.token = token
+        self.invoice_link = invoice_link
         self.lock = threading.Lock()
         self.state = BotState()
 

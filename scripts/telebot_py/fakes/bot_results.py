@@ -111,7 +111,10 @@ def result(fake, method, body, state):
         if period is not MISSING and (
                 (as_int(period) or 0) not in SUBSCRIPTION_PERIODS or as_str(field(body, "currency")) != "XTR"):
             return error(400, "Bad Request: SUBSCRIPTION_PERIOD_INVALID")
-        answer = ok("https://t.me/$" + "".join(secrets.choice(SLUG_ALPHABET) for _ in range(22)))
+        if fake.invoice_link is not None:
+            answer = ok(fake.invoice_link(body))
+        else:
+            answer = ok("https://t.me/$" + "".join(secrets.choice(SLUG_ALPHABET) for _ in range(22)))
     elif method == "answerPreCheckoutQuery":
         agreed = as_bool(field(body, "ok"))
         if not as_str(field(body, "pre_checkout_query_id")) or agreed is None:

@@ -175,7 +175,7 @@ def serve(services, host="127.0.0.1", port=0, log=None, keep=None):
         def do_GET(self):
             self.handle_call()
 
-        do_POST = do_DELETE = do_PUT = do_PATCH = do_GET
+        do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = do_GET
 
         def handle_call(self):
             body = read_body(self.rfile, self.headers)
@@ -205,7 +205,8 @@ def serve(services, host="127.0.0.1", port=0, log=None, keep=None):
             for name, value in extra.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":  # a HEAD answer has the GET's headers and no body
+                self.wfile.write(data)
 
     server = QuietServer((host, port), Handler)
     server.recorder = recorder

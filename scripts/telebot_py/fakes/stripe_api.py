@@ -6,14 +6,22 @@ idempotency_error), creates customers, Checkout and billing portal sessions and 
 subscriptions, answers GET of any object it stored and lists events (stripe_routes.py, stripe_events.py). Scripted
 faults are consumed before authentication, in order, optionally only by one path. Each request is recorded when it is
 answered (in answer order) with its method, path, query, headers, form, body, status, replayed flag and fault.
+
+The demo sandbox serves this very fake as its Stripe, so a few hooks (all None by default) let it differ without a
+second copy of the semantics: `accepts_key(key)` replaces the one-key check (the key comes as a Bearer token or as
+Basic auth's user name, as Stripe takes it), `make_id(kind)` the counter ids, `shape(kind, obj, fields)` may add to
+an object it creates before it is stored (URLs of the sandbox's own pages, amounts), and `changed(kind, obj)` hears
+of each object created or updated. The hooks run under the fake's lock: they must not call the fake back.
 """
+import base64
+import binascii
 import random
 import threading
 import time
 
 from .server import _Service
 from .stripe_events import decode_form, error_answer, listed_event, sjson
-from .stripe_routes import KINDS, route
+from .stripe_routes import KINDS, route, stored_object
 
 DEFAULT_API_KEY = "sk_test_fakeStripeKey0123456789abcdef"
 FAULT_NAMES = {"rate_limit": "rateLimit", "server_error": "serverError", "card_declined": "cardDeclined",
@@ -23,9 +31,10 @@ IDEMPOTENCY_MISMATCH = \
 
 
 class StripeState:
-    """Everything the fake remembers; reset() starts a new one."""
+    """Everything the fake remembers; reset() starts a new one (with the same hooks)."""
 
-    def __init__(self):
+    def __init__(self, hooks):
+        self.hooks = hooks  # make_id, shape, changed (stripe_routes.py calls them)
         self.requests = []
         self.faults = []  # [(fault, path or None)]
         self.idempotent = {}  # key -> (method, path, body, status, data)
@@ -88,6 +97,25 @@ def fault_answer(fault):
     return None
 
 
+class Hooks:
+    def __init__(self, make_id=None, shape=None, changed=None):
+        self.make_id, self.shape, self.changed = make_id, shape, changed
+
+
+def presented_key(authorization):
+    """The API key of an Authorization header: `Bearer KEY`, or `Basic base64(KEY:)` (curl -u KEY:); else None."""
+    if authorization is None:
+        return None
+    if authorization.startswith("Bearer "):
+        return authorization[7:]
+    if authorization.startswith("Basic "):
+        try:
+            return base64.b64decode(authorization[6:], validate=True).decode("utf-8").split(":", 1)[0]
+        except (binascii.Error, ValueError):
+            return None
+    return None
+
+
 def request_headers(message):
     """Header values by lowercased name, repeated ones joined with ", "."""
     headers = {}
@@ -100,10 +128,12 @@ def request_headers(message):
 class StatefulStripe(_Service):
     """A stateful fake Stripe API for one key. Thread-safe: one lock around the state, delays slept outside it."""
 
-    def __init__(self, api_key=DEFAULT_API_KEY):
+    def __init__(self, api_key=DEFAULT_API_KEY, accepts_key=None, make_id=None, shape=None, changed=None):
         self.api_key = api_key
+        self.accepts_key = accepts_key
+        self.hooks = Hooks(make_id, shape, changed)
         self.lock = threading.Lock()
-        self.state = StripeState()
+        self.state = StripeState(self.hooks)
 
     def start(self, host="127.0.0.1", port=0, log=None, keep=0):
         return super().start(host, port, log, keep)
@@ -133,7 +163,8 @@ class StatefulStripe(_Service):
 
     def handle(self, method, path, body, form, headers):
         """Under the lock: authentication, idempotency, then the endpoint. Returns (answer, replayed)."""
-        if headers.get("authorization") != "Bearer " + self.api_key:
+        key = presented_key(headers.get("authorization"))
+        if key is None or not (self.accepts_key(key) if self.accepts_key else key == self.api_key):
             return error_answer(401, "invalid_request_error", "Invalid API Key provided"), False
         key = headers.get("idempotency-key") if method == "POST" else None
         if key is not None and key in self.state.idempotent:
@@ -174,6 +205,26 @@ class StatefulStripe(_Service):
         with self.lock:
             return next((data for path, data in self.state.objects.items() if path.endswith("/" + object_id)), None)
 
+    def object_at(self, path):
+        """The object stored at GET `path`, decoded, or None."""
+        with self.lock:
+            return stored_object(self.state, path)
+
+    def objects(self, prefix):
+        """The stored objects whose GET path starts with `prefix`, decoded, in the order first stored."""
+        with self.lock:
+            paths = [path for path in self.state.objects if path.startswith(prefix)]
+            return [obj for obj in (stored_object(self.state, path) for path in paths) if obj is not None]
+
+    def update(self, path, change):
+        """Under the lock, change(object stored at `path`, or None) returns the object to store there (or None to
+        store nothing); update returns it. One step, so a caller can claim an object (an open session paid) once."""
+        with self.lock:
+            obj = change(stored_object(self.state, path))
+            if obj is not None:
+                self.state.objects[path] = sjson(obj)
+            return obj
+
     def inject(self, fault, count=1, path=None):
         """The next `count` requests (to `path` when given) get `fault`; faults queue in order."""
         fault = stripe_fault(fault)
@@ -194,4 +245,4 @@ class StatefulStripe(_Service):
     def reset(self):
         """Forgets requests, faults, objects, idempotency keys, created ids and events; ids count from 1 again."""
         with self.lock:
-            self.state = StripeState()
+            self.state = StripeState(self.hooks)

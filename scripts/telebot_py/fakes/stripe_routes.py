@@ -1,6 +1,6 @@
 """The stateful Stripe's endpoints (a port of Tests/TestSupport/FakeStripeRoutes.swift and FakeStripe+Refunds.swift),
 with the Swift fake's status codes, error codes and messages. Every function runs under the fake's lock and returns
-(status, body bytes, headers).
+(status, body bytes, headers). The hooks (stripe_api.py) name, shape and hear of the objects created here.
 """
 import json
 import time
@@ -39,14 +39,26 @@ def route(state, method, path, form):
 
 
 def new_id(state, kind):
+    """`cus_fake000001`, ..., counting every object; the make_id hook, when set, names them instead."""
     state.counter += 1
+    if state.hooks.make_id is not None:
+        return state.hooks.make_id(kind)
     return "%s_fake%06d" % (kind, state.counter)
 
 
-def save(state, kind, object_id, collection, obj):
+def save(state, kind, object_id, collection, obj, fields):
+    """Stores a created object (after the shape hook added to it) and tells the changed hook."""
+    if state.hooks.shape is not None:
+        state.hooks.shape(kind, obj, fields)
     data = sjson(obj)
     state.objects["/v1/%s/%s" % (collection, object_id)] = data
     state.created.append((kind, object_id))
+    return stored(state, kind, obj, data)
+
+
+def stored(state, kind, obj, data):
+    if state.hooks.changed is not None:
+        state.hooks.changed(kind, obj)
     return 200, data, {}
 
 
@@ -65,7 +77,7 @@ def create_customer(state, fields):
     object_id = new_id(state, "cus")
     return save(state, "cus", object_id, "customers", {
         "id": object_id, "object": "customer", "created": now(), "livemode": False,
-        "email": fields.get("email"), "name": fields.get("name"), "metadata": nested(fields, "metadata")})
+        "email": fields.get("email"), "name": fields.get("name"), "metadata": nested(fields, "metadata")}, fields)
 
 
 def create_checkout_session(state, fields):
@@ -88,7 +100,7 @@ def create_checkout_session(state, fields):
         "url": "https://checkout.stripe.com/c/pay/" + object_id, "status": "open", "payment_status": "unpaid",
         "customer": customer, "client_reference_id": fields.get("client_reference_id"),
         "metadata": nested(fields, "metadata"), "success_url": fields["success_url"],
-        "cancel_url": fields.get("cancel_url"), "subscription": None})
+        "cancel_url": fields.get("cancel_url"), "subscription": None}, fields)
 
 
 def create_portal_session(state, fields):
@@ -99,7 +111,7 @@ def create_portal_session(state, fields):
     return save(state, "bps", object_id, "billing_portal/sessions", {
         "id": object_id, "object": "billing_portal.session", "created": now(), "livemode": False,
         "customer": fields["customer"], "return_url": fields.get("return_url"),
-        "url": "https://billing.stripe.com/p/session/" + object_id})
+        "url": "https://billing.stripe.com/p/session/" + object_id}, fields)
 
 
 def stored_object(state, path):
@@ -124,7 +136,7 @@ def update_subscription(state, path, fields):
         obj["cancel_at_period_end"] = flag == "true"
     data = sjson(obj)
     state.objects[path] = data
-    return 200, data, {}
+    return stored(state, "sub", obj, data)
 
 
 def create_refund(state, fields):
@@ -142,8 +154,7 @@ def create_refund(state, fields):
     reason = fields.get("reason")
     if reason is not None and reason not in ("duplicate", "fraudulent", "requested_by_customer"):
         return error_answer(400, INVALID, "Invalid reason: " + reason, code="parameter_invalid_empty", param="reason")
-    state.counter += 1
-    refund_id = "re_fake%06d" % state.counter
+    refund_id = new_id(state, "re")
     amount, currency = 999, "usd"
     intent = stored_object(state, "/v1/payment_intents/" + payment)
     if intent is not None:
@@ -151,10 +162,11 @@ def create_refund(state, fields):
             amount = intent["amount"]
         if isinstance(intent.get("currency"), str):
             currency = intent["currency"]
-    data = sjson({
+    refund = {
         "id": refund_id, "object": "refund", "amount": amount, "currency": currency, "status": "succeeded",
         "payment_intent": fields.get("payment_intent"), "charge": fields.get("charge", "ch_for_" + payment),
-        "reason": reason, "created": now()})
+        "reason": reason, "created": now()}
+    data = sjson(refund)
     state.objects["/v1/refunds/" + refund_id] = data
     state.objects[marker] = data
-    return 200, data, {}
+    return stored(state, "re", refund, data)

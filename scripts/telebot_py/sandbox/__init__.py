@@ -2,17 +2,21 @@
 
 One process, two HTTP servers on 127.0.0.1:
 
-  Bot API  (TELEGRAM_API_BASE_URL)  POST /bot<TOKEN>/<method>   JSON or form bodies, {"ok":true,"result":...}
+  Bot API  (TELEGRAM_API_BASE_URL)  POST /bot<TOKEN>/<method>   the fakes' ScriptedBotAPI: JSON bodies (a form body
+                                     or query parameters are read as one), its answers and its 400s; a
+                                     `createInvoiceLink` link points at /invoice/<id> below
            GET  /invoice/<id>        the page a `createInvoiceLink` link opens: "Pay" sends telebot a
                                      pre_checkout_query update, waits for the answer (in the webhook's
                                      response body, as telebot sends it, or as an answerPreCheckoutQuery call),
                                      then a message.successful_payment update, and returns to the Mini App
            GET  /demo                redirects to the Mini App with freshly signed initData (demo user)
            GET  /demo/init-data      the same as JSON: {"init_data", "url", "telegram_id"}
-  Stripe   (STRIPE_API_BASE_URL)    POST /v1/customers, /v1/checkout/sessions, /v1/billing_portal/sessions,
-                                     GET /v1/subscriptions/<id>, /v1/customers/<id>, /v1/checkout/sessions/<id>,
-                                     POST /v1/subscriptions/<id> (cancel_at_period_end)
-                                     (form-encoded, Bearer key, Idempotency-Key replays the first answer)
+  Stripe   (STRIPE_API_BASE_URL)    /v1/...  the fakes' StatefulStripe: Bearer (or Basic) key, Idempotency-Key
+                                     replays and mismatches, customers, Checkout and portal sessions (their url
+                                     the pages below, a session's amount from its price), refunds, GET of what it
+                                     stores (the paid session, its subscription and invoice too), POST
+                                     /v1/subscriptions/<id> (cancel_at_period_end, then customer.subscription
+                                     .updated is sent), Stripe's error bodies
            GET  /checkout/<cs_id>    Checkout page: "Pay" sends telebot checkout.session.completed (and, for a
                                      subscription, customer.subscription.created and invoice.paid with the price
                                      and the period on its line), each signed like Stripe signs webhooks, then
@@ -25,7 +29,7 @@ One process, two HTTP servers on 127.0.0.1:
 
 Secrets come from the environment only (never from arguments, never printed): TELEGRAM_BOT_TOKEN,
 TELEGRAM_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET (the first of a comma-separated list signs), and STRIPE_API_KEY
-(when set, the Stripe stand-in requires exactly that Bearer key; otherwise any sk_/rk_ key).
+(when set, the Stripe stand-in requires exactly that key; otherwise any sk_/rk_ key).
 
 Usage:
   scripts/sandbox.py [serve] [--telebot-url URL] [--miniapp-url URL] [--telegram-port N] [--stripe-port N]
@@ -37,8 +41,13 @@ Ports 0 (the default) pick free ones; --ports-file gets KEY=value lines (TELEGRA
 STRIPE_API_BASE_URL=..., SANDBOX_TELEGRAM_PORT=..., SANDBOX_STRIPE_PORT=...) once both listen.
 Each call is logged to stderr as one line starting with [sandbox].
 
-The code: common (state, initData, page frame), server (the handler), telegram + stars (Bot API, Stars payments),
-stripe_api + checkout (Stripe API, Checkout / portal / invoice pages), main (configuration, serve, command line).
-The Bot API's parameter parsing and bot id and Stripe's nested form fields are telebot_py.fakes' (parse_params,
-bot_results.bot_id, stripe_routes.nested).
+The Stripe API and the Bot API are the project's one fake Stripe and one fake Bot API (telebot_py.fakes), served
+through the fakes' one HTTP plumbing, so the demo, the Swift tests, the drill, the fuzz and the browser tests meet
+the same semantics and error strings. The sandbox plugs in its hooks (key policy, random ids, its pages' URLs, a
+session's amount from --price, createInvoiceLink's link) and keeps only what is demo-specific: its pages, the signed
+webhooks and updates it sends telebot, its call log, its command line and log lines.
+
+The code: common (its own state, initData, webhook POSTs, page frame), server (what both ports share: health, the
+call log, answers), telegram + stars (the Bot API port, the Stars invoice page), stripe_api + checkout (the Stripe
+port, the Checkout / portal / invoice pages), main (configuration, serve, command line).
 """

@@ -1,4 +1,4 @@
-"""The sandbox's shared pieces: demo user and initData, state, webhook POSTs, HTML page frame, ids."""
+"""The sandbox's shared pieces: demo user and initData, its own state, webhook POSTs, HTML page frame, ids."""
 import collections
 import html
 import secrets
@@ -65,19 +65,17 @@ def stripe_signature(secret, body, timestamp):
 # --- shared state ---------------------------------------------------------------------------------------------------
 
 class State:
+    """What only the sandbox knows: its call log, the Stars invoices its links point at and their pre-checkout
+    answers, what each Checkout Session's page needs (price, quantity, days, subscription metadata) and the ids of
+    the updates it sends. Stripe's objects live in the StatefulStripe it serves, the Bot API's state in its
+    ScriptedBotAPI."""
+
     def __init__(self, config):
         self.config = config
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
         self.calls = collections.deque(maxlen=500)
-        # Stripe
-        self.customers = {}
-        self.sessions = {}
-        self.subscriptions = {}
-        self.invoices = {}
-        self.portals = {}
-        self.idempotent = {}
-        # Telegram
+        self.checkouts = {}  # cs_test_... -> {"price", "quantity", "days", "subscription_metadata"}
         self.tg_invoices = {}
         self.answers = {}
         self.update_id = int(time.time() * 1000)  # unique across sandbox restarts on one database
@@ -98,6 +96,12 @@ class State:
         with self.lock:
             self.message_id += 1
             return self.message_id
+
+    def remember_answer(self, query_id, answer):
+        """A pre-checkout query's answer (an answerPreCheckoutQuery call or webhook reply), for the waiting Pay."""
+        with self.changed:
+            self.answers[query_id] = {"ok": bool(answer.get("ok")), "error_message": answer.get("error_message")}
+            self.changed.notify_all()
 
 
 def post_json(url, body, headers, attempts=3):

@@ -4,11 +4,11 @@ import os
 import re
 import signal
 import threading
-from http.server import ThreadingHTTPServer
 
-from .common import DEFAULT_PRICES, DEMO_TELEGRAM_ID, State, demo_url, log, signed_init_data
 from . import __doc__ as DOC
-from .server import Handler
+from .common import DEFAULT_PRICES, DEMO_TELEGRAM_ID, State, demo_url, log, signed_init_data
+from .stripe_api import StripeSandbox
+from .telegram import TelegramSandbox
 
 # --- configuration and main -----------------------------------------------------------------------------------------
 
@@ -43,24 +43,14 @@ def serve(args):
     if missing:
         raise SystemExit("sandbox: set " + ", ".join(missing) + " in the environment (the same values telebot uses)")
     state = State(config)
-    servers = []
-    for kind, port in (("telegram", args.telegram_port), ("stripe", args.stripe_port)):
-        server = ThreadingHTTPServer((config.host, port), Handler)
-        server.daemon_threads = True
-        server.kind = kind
-        server.state = state
-        server.base_url = f"http://{config.host}:{server.server_address[1]}"
-        servers.append(server)
-    telegram, stripe = servers
+    telegram = TelegramSandbox(state).start(config.host, args.telegram_port)
+    stripe = StripeSandbox(state).start(config.host, args.stripe_port)
     if args.ports_file:
         tmp = args.ports_file + ".tmp"
         with open(tmp, "w") as out:
             out.write(f"TELEGRAM_API_BASE_URL={telegram.base_url}\nSTRIPE_API_BASE_URL={stripe.base_url}\n"
-                      f"SANDBOX_TELEGRAM_PORT={telegram.server_address[1]}\n"
-                      f"SANDBOX_STRIPE_PORT={stripe.server_address[1]}\n")
+                      f"SANDBOX_TELEGRAM_PORT={telegram.port}\nSANDBOX_STRIPE_PORT={stripe.port}\n")
         os.replace(tmp, args.ports_file)
-    for server in servers:
-        threading.Thread(target=server.serve_forever, name=server.kind, daemon=True).start()
     log(f"Bot API on {telegram.base_url}, Stripe on {stripe.base_url}; webhooks go to {config.telebot_url}; "
         f"demo user {config.user_id}")
     stop = threading.Event()
@@ -68,9 +58,8 @@ def serve(args):
         signal.signal(sig, lambda *_: stop.set())
     while not stop.wait(3600):
         pass
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    for service in (telegram, stripe):
+        service.stop()
     log("stopped")
     return 0
 

@@ -1,94 +1,52 @@
-"""The sandbox's HTTP handler: plumbing and the top-level route; the two services' routes are mixins."""
+"""What both of the sandbox's ports share: a service behind the fakes' one HTTP plumbing (fakes.serve) that answers
+/sandbox/health and /sandbox/calls, turns a crash into a 500 that says why (never showing the bot token), and the
+HTML, JSON and redirect answers its pages give. TelegramSandbox and StripeSandbox route the rest."""
 import json
 import re
-import urllib.parse
-from http.server import BaseHTTPRequestHandler
 
-from .checkout import CheckoutRoutes
+from ..fakes import _Service, serve
 from .common import log
-from .stars import StarsRoutes
-from .stripe_api import StripeApiRoutes
-from .telegram import TelegramRoutes
 
 
-class Handler(TelegramRoutes, StarsRoutes, StripeApiRoutes, CheckoutRoutes, BaseHTTPRequestHandler):
-    server_version = "telebot-sandbox/1"
-    protocol_version = "HTTP/1.1"
+def html_answer(status, text):
+    return status, text.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
 
-    def log_message(self, *args):
-        pass  # one line per call is logged by the routes themselves
 
-    @property
-    def state(self):
-        return self.server.state
+def json_answer(status, obj):
+    return status, json.dumps(obj, separators=(",", ":")).encode(), {"Cache-Control": "no-store"}
 
-    @property
-    def config(self):
-        return self.server.state.config
 
-    # -- plumbing --
+def redirect(location, status=303):
+    return status, b"", {"Content-Type": "text/plain", "Location": location, "Cache-Control": "no-store"}
 
-    def read_body(self):
-        if getattr(self, "_body", None) is None:
-            length = int(self.headers.get("Content-Length") or 0)
-            self._body = self.rfile.read(length) if length else b""
-        return self._body
 
-    def send(self, status, body, content_type="application/json", headers=None):
-        data = body if isinstance(body, bytes) else body.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+class SandboxService(_Service):
+    kind = None  # "telegram" or "stripe"
 
-    def send_json(self, status, obj, headers=None):
-        self.send(status, json.dumps(obj, separators=(",", ":")), "application/json", headers)
+    def __init__(self, state):
+        self.state = state
+        self.config = state.config
+        self.base_url = None
 
-    def send_html(self, status, text):
-        self.send(status, text, "text/html; charset=utf-8")
+    def start(self, host="127.0.0.1", port=0, log=None, keep=0):
+        """Listens (calls are logged and recorded by the sandbox itself, so the plumbing keeps none)."""
+        self.server = serve([self], host, port, log, keep)
+        self.base_url = "http://%s:%d" % (host, self.port)
+        return self
 
-    def redirect(self, location, status=303):
-        self.send(status, b"", "text/plain", {"Location": location})
-
-    def do_GET(self):
-        self.route("GET")
-
-    def do_HEAD(self):
-        self.route("GET")
-
-    def do_POST(self):
-        self.route("POST")
-
-    def do_DELETE(self):
-        self.route("DELETE")
-
-    def route(self, method):
-        path = urllib.parse.urlsplit(self.path).path
-        self._body = None
-        self.read_body()  # always consumed, so a kept-alive connection stays in step
+    def answer(self, call):
         try:
-            if path == "/sandbox/health":
-                return self.send_json(200, {"ok": True, "service": self.server.kind})
-            if path == "/sandbox/calls":
+            if call.path == "/sandbox/health":
+                return json_answer(200, {"ok": True, "service": self.kind})
+            if call.path == "/sandbox/calls":
                 with self.state.lock:
                     calls = list(self.state.calls)
-                return self.send_json(200, {"calls": calls})
-            if self.server.kind == "telegram":
-                return self.route_telegram(method, path)
-            return self.route_stripe(method, path)
-        except BrokenPipeError:
-            pass
+                return json_answer(200, {"calls": calls})
+            return self.route(call)
         except Exception as error:  # the sandbox must answer, and say why
-            shown = re.sub(r"^/bot[^/]*/", "/bot<token>/", path)  # the bot token never reaches a log
-            log(f"{self.server.kind} {method} {shown} -> 500 {error!r}")
-            try:
-                self.send_json(500, {"error": {"type": "api_error", "message": "sandbox error: " + repr(error)}})
-            except OSError:
-                pass
+            shown = re.sub(r"^/bot[^/]*/", "/bot<token>/", call.path)  # the bot token never reaches a log
+            log(f"{self.kind} {call.method} {shown} -> 500 {error!r}")
+            return json_answer(500, {"error": {"type": "api_error", "message": "sandbox error: " + repr(error)}})
 
-    # -- Telegram Bot API --
+    def route(self, call):
+        raise NotImplementedError

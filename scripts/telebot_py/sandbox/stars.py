@@ -6,14 +6,17 @@ import secrets
 import time
 
 from .common import DEMO_FIRST_NAME, demo_user, log, money, new_id, now, page, post_json
+from .server import html_answer, redirect
 
 
-class StarsRoutes:
+class StarsPages:
+    """A mixin of TelegramSandbox: the page a createInvoiceLink link opens, and its Pay."""
+
     def stars_page(self, invoice_id):
         with self.state.lock:
             invoice = self.state.tg_invoices.get(invoice_id)
         if invoice is None:
-            return self.send_html(404, page("Invoice not found", "<h1>Invoice not found</h1>", accent="#2481cc"))
+            return html_answer(404, page("Invoice not found", "<h1>Invoice not found</h1>", accent="#2481cc"))
         total = sum(int(p["amount"]) for p in invoice["prices"])
         lines = "".join(f"<tr><td>{html.escape(str(p.get('label', '')))}</td><td>{money(int(p['amount']), invoice['currency'])}"
                         f"</td></tr>" for p in invoice["prices"])
@@ -30,8 +33,8 @@ class StarsRoutes:
         body = (f"<h1>{html.escape(invoice['title'])}</h1><p class='muted'>{html.escape(invoice['description'])}</p>"
                 f"<table>{lines}</table><div class='amount'>{total} Stars</div>{every}"
                 f"<p class='muted'>Paying as {DEMO_FIRST_NAME} (Telegram id {self.config.user_id}).</p>{action}")
-        self.send_html(200, page("Telegram Stars invoice", body, accent="#2481cc", bg="#eef3f8",
-                                 banner="telebot sandbox: Telegram Stars, no real Stars move"))
+        return html_answer(200, page("Telegram Stars invoice", body, accent="#2481cc", bg="#eef3f8",
+                                     banner="telebot sandbox: Telegram Stars, no real Stars move"))
 
     def stars_pay(self, invoice_id):
         with self.state.lock:
@@ -43,9 +46,9 @@ class StarsRoutes:
         if invoice is None:
             return self.stars_page(invoice_id)
         if already:
-            return self.redirect(self.return_url("invoice=paid"))
+            return redirect(self.return_url("invoice=paid"))
         try:
-            charge_id = self.stars_charge(invoice)
+            charge_id, failure = self.stars_charge(invoice)
         finally:
             with self.state.lock:
                 if self.state.tg_invoices[invoice_id]["paid"] == "pending":
@@ -53,10 +56,11 @@ class StarsRoutes:
         if charge_id:
             with self.state.lock:
                 self.state.tg_invoices[invoice_id]["paid"] = charge_id
-            self.redirect(self.return_url("invoice=paid"))
+            return redirect(self.return_url("invoice=paid"))
+        return failure
 
     def stars_charge(self, invoice):
-        """Runs Telegram's side of a Stars payment; returns the charge id, or None after answering with an error page."""
+        """Runs Telegram's side of a Stars payment: (charge id, None), or (None, the error page to answer)."""
         config = self.config
         user = demo_user(config.user_id)
         total = sum(int(p["amount"]) for p in invoice["prices"])
@@ -72,7 +76,7 @@ class StarsRoutes:
             except ValueError:
                 reply = {}
             if reply.get("method") == "answerPreCheckoutQuery" and str(reply.get("pre_checkout_query_id")) == query_id:
-                self.remember_answer(query_id, reply)
+                self.state.remember_answer(query_id, reply)
                 self.state.record("telegram", "answerPreCheckoutQuery", 200, via="webhook reply", ok=reply.get("ok"))
                 log(f"telegram answerPreCheckoutQuery (webhook reply) ok={reply.get('ok')}")
         deadline = time.time() + 10  # Telegram cancels a payment whose pre-checkout query is not answered in 10 s
@@ -86,8 +90,7 @@ class StarsRoutes:
             log(f"stars payment refused: {reason}")
             body = (f"<h1>Payment failed</h1><p class='error' id='failure'>{html.escape(reason)}</p>"
                     f"<a class='button' href='{html.escape(config.miniapp_url)}'>Back to the app</a>")
-            self.send_html(402, page("Payment failed", body, accent="#2481cc", bg="#eef3f8"))
-            return None
+            return None, html_answer(402, page("Payment failed", body, accent="#2481cc", bg="#eef3f8"))
         charge_id = new_id("stxsandbox", 24)
         payment = {"currency": invoice["currency"], "total_amount": total, "invoice_payload": invoice["payload"],
                    "telegram_payment_charge_id": charge_id, "provider_payment_charge_id": ""}
@@ -103,9 +106,8 @@ class StarsRoutes:
             body = (f"<h1>Payment not delivered</h1><p class='error' id='failure'>telebot answered {status} to the "
                     f"successful_payment update: {html.escape(text[:300])}</p>"
                     f"<a class='button' href='{html.escape(config.miniapp_url)}'>Back to the app</a>")
-            self.send_html(502, page("Payment not delivered", body, accent="#2481cc", bg="#eef3f8"))
-            return None
-        return charge_id
+            return None, html_answer(502, page("Payment not delivered", body, accent="#2481cc", bg="#eef3f8"))
+        return charge_id, None
 
     def return_url(self, query):
         base = self.config.miniapp_url.split("#", 1)[0]
@@ -118,5 +120,3 @@ class StarsRoutes:
         self.state.record("webhook", kind, status, provider="telegram", update_id=update["update_id"])
         log(f"-> telebot POST /webhooks/telegram {kind} update {update['update_id']} -> {status or 'unreachable'}")
         return status, text
-
-    # -- Stripe --
