@@ -10,6 +10,7 @@ The demo sandbox serves this very fake as its Bot API; `invoice_link(body)`, whe
 createInvoiceLink answers (the sandbox's own Stars invoice page instead of a t.me link). It runs under the fake's
 lock, so it must not call the fake back.
 """
+import collections
 import json
 import threading
 import time
@@ -25,8 +26,9 @@ FAULT_KINDS = ("rate_limited", "server_error", "api_error", "raw", "delay")
 class BotState:
     """Everything the fake remembers; reset() starts a new one."""
 
-    def __init__(self):
-        self.calls = []
+    def __init__(self, history=None):
+        self.calls = collections.deque(maxlen=history)  # the last `history` calls (all when None)
+        self.call_count = 0
         self.faults = {}  # method -> [fault]
         self.results = {}  # method -> scripted result (any JSON, None included)
         self.next_message_id = 1
@@ -81,11 +83,14 @@ def _reject(constant):
 class ScriptedBotAPI(_Service):
     """A stateful fake Bot API for one token. Thread-safe: one lock around the state, delays slept outside it."""
 
-    def __init__(self, token=DEFAULT_TOKEN, invoice_link=None):
+    def __init__(self, token=DEFAULT_TOKEN, invoice_link=None, history=None):
+        """`history`: how many calls to remember (all by default, as the tests need; the long-running demo sandbox
+        keeps the last ones only)."""
         self.token = token
         self.invoice_link = invoice_link
+        self.history = history
         self.lock = threading.Lock()
-        self.state = BotState()
+        self.state = BotState(history)
 
     def start(self, host="127.0.0.1", port=0, log=None, keep=0):
         return super().start(host, port, log, keep)
@@ -128,7 +133,8 @@ class ScriptedBotAPI(_Service):
             else:
                 delay = fault["seconds"] if kind == "delay" else 0
                 status, data = bot_results.result(self, method, body, state)
-            state.calls.append({"index": len(state.calls), "method": method, "body": body, "status": status,
+            state.call_count += 1
+            state.calls.append({"index": state.call_count - 1, "method": method, "body": body, "status": status,
                                 "received_at": time.time()})
             return status, data, delay
 
@@ -167,4 +173,4 @@ class ScriptedBotAPI(_Service):
         """Forgets calls, faults, scripted results, refunded charges, star transactions and the unauthorized count;
         message ids start at 1 again."""
         with self.lock:
-            self.state = BotState()
+            self.state = BotState(self.history)

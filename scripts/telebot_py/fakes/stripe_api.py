@@ -15,6 +15,7 @@ of each object created or updated. The hooks run under the fake's lock: they mus
 """
 import base64
 import binascii
+import collections
 import random
 import threading
 import time
@@ -33,9 +34,9 @@ IDEMPOTENCY_MISMATCH = \
 class StripeState:
     """Everything the fake remembers; reset() starts a new one (with the same hooks)."""
 
-    def __init__(self, hooks):
+    def __init__(self, hooks, history=None):
         self.hooks = hooks  # make_id, shape, changed (stripe_routes.py calls them)
-        self.requests = []
+        self.requests = collections.deque(maxlen=history)  # the last `history` requests (all when None)
         self.faults = []  # [(fault, path or None)]
         self.idempotent = {}  # key -> (method, path, body, status, data)
         self.objects = {}  # GET path -> JSON bytes, in the order stored
@@ -128,12 +129,16 @@ def request_headers(message):
 class StatefulStripe(_Service):
     """A stateful fake Stripe API for one key. Thread-safe: one lock around the state, delays slept outside it."""
 
-    def __init__(self, api_key=DEFAULT_API_KEY, accepts_key=None, make_id=None, shape=None, changed=None):
+    def __init__(self, api_key=DEFAULT_API_KEY, accepts_key=None, make_id=None, shape=None, changed=None,
+                 history=None):
+        """`history`: how many requests to remember (all by default, as the tests need; the long-running demo
+        sandbox keeps the last ones only)."""
         self.api_key = api_key
+        self.history = history
         self.accepts_key = accepts_key
         self.hooks = Hooks(make_id, shape, changed)
         self.lock = threading.Lock()
-        self.state = StripeState(self.hooks)
+        self.state = StripeState(self.hooks, self.history)
 
     def start(self, host="127.0.0.1", port=0, log=None, keep=0):
         return super().start(host, port, log, keep)
@@ -245,4 +250,4 @@ class StatefulStripe(_Service):
     def reset(self):
         """Forgets requests, faults, objects, idempotency keys, created ids and events; ids count from 1 again."""
         with self.lock:
-            self.state = StripeState(self.hooks)
+            self.state = StripeState(self.hooks, self.history)

@@ -11,6 +11,9 @@ import urllib.request
 
 from .. import signing
 
+# The demo runs for days: its fakes remember only their last requests (the call log at /sandbox/calls keeps 500).
+HISTORY = 1000
+
 DEMO_TELEGRAM_ID = 424242
 DEMO_FIRST_NAME = "Demo"
 DEMO_USERNAME = "demo_user"

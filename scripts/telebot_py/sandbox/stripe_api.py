@@ -12,7 +12,7 @@ from ..fakes import StatefulStripe, stripe_error
 from ..fakes.stripe_events import decode_form, swift_int
 from ..fakes.stripe_routes import nested
 from .checkout import CheckoutPages
-from .common import log, new_id, now, page
+from .common import HISTORY, log, new_id, now, page
 from .server import SandboxService, html_answer, redirect
 
 DAY = 86400
@@ -24,7 +24,7 @@ class StripeSandbox(CheckoutPages, SandboxService):
     def __init__(self, state):
         super().__init__(state)
         self.stripe = StatefulStripe(self.config.stripe_api_key, accepts_key=self.accepts_key, make_id=make_id,
-                                     shape=self.shape, changed=self.changed)
+                                     shape=self.shape, changed=self.changed, history=HISTORY)
 
     def accepts_key(self, key):
         """STRIPE_API_KEY exactly when it is set; otherwise any secret or restricted key (sk_..., rk_...)."""

@@ -7,7 +7,7 @@ import urllib.parse
 
 from ..fakes import ScriptedBotAPI
 from ..fakes.bot_api import decode_body
-from .common import demo_url, log, money, new_id, page, signed_init_data
+from .common import HISTORY, demo_url, log, money, new_id, page, signed_init_data
 from .server import SandboxService, html_answer, json_answer, redirect
 from .stars import StarsPages
 
@@ -18,7 +18,7 @@ class TelegramSandbox(StarsPages, SandboxService):
 
     def __init__(self, state):
         super().__init__(state)
-        self.bot = ScriptedBotAPI(self.config.bot_token, invoice_link=self.invoice_link)
+        self.bot = ScriptedBotAPI(self.config.bot_token, invoice_link=self.invoice_link, history=HISTORY)
 
     def route(self, call):
         path = call.path

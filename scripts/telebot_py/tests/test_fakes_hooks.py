@@ -108,5 +108,28 @@ class BotHookTests(unittest.TestCase):
         connection.close()
 
 
+class HistoryTests(unittest.TestCase):
+    """`history` bounds what a long-running fake (the demo's) remembers; numbering and answers go on."""
+
+    def test_bot_keeps_the_last_calls(self):
+        bot = fakes.ScriptedBotAPI("1:t", history=2).start()
+        self.addCleanup(bot.stop)
+        call(bot.url + "/bot1:t/setWebhook", {"url": "https://example.test/hook"})
+        for text in ("a", "b"):
+            self.assertEqual(call(bot.url + "/bot1:t/sendMessage", {"chat_id": 1, "text": text})[0], 200)
+        self.assertEqual([(c["index"], c["body"]["text"]) for c in bot.calls()], [(1, "a"), (2, "b")])
+        status, body = call(bot.url + "/bot1:t/sendMessage", {"chat_id": 1, "text": "c"})
+        self.assertEqual(json.loads(body)["result"]["message_id"], 3)
+
+    def test_stripe_keeps_the_last_requests(self):
+        stripe = fakes.StatefulStripe(KEY, history=1).start()
+        self.addCleanup(stripe.stop)
+        for email in ("a@x.test", "b@x.test"):
+            call(stripe.url + "/v1/customers", ("email=" + email).encode(),
+                 headers=dict(FORM, Authorization="Bearer " + KEY))
+        self.assertEqual([r["form"] for r in stripe.requests()], [[["email", "b@x.test"]]])
+        self.assertEqual(len(stripe.created_ids("cus")), 2)
+
+
 if __name__ == "__main__":
     unittest.main()
