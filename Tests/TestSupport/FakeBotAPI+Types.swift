@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 extension FakeBotAPI {
     /// One request that reached the fake with the right token.
@@ -46,7 +47,7 @@ extension FakeBotAPI {
             case .apiError(let code, let description):
                 ["kind": "api_error", "code": .integer(Int64(code)), "description": .string(description)]
             case .raw(let status, let body): ["kind": "raw", "status": .integer(Int64(status)), "body": .string(body)]
-            case .delay(let duration): ["kind": "delay", "seconds": .number(duration.fakeSeconds)]
+            case .delay(let duration): ["kind": "delay", "seconds": .number(duration.inSeconds)]
             }
         }
     }

@@ -24,9 +24,9 @@ public final class FakeHost: Sendable {
 
     /// A new fake of `kind` (`bot_api` with `token`, `stripe` with `api_key`): its id and port.
     func create(_ request: JSONValue) throws -> (id: String, port: Int) {
-        let answer = try JSONValue(decodingFake: call("POST", "/fakes", request))
-        guard let id = answer["id"]?.string, let port = answer["port"]?.int else {
-            throw Failure(description: "POST /fakes answered \(answer)")
+        let data = try call("POST", "/fakes", request)
+        guard let answer = JSONValue(data: data), let id = answer["id"]?.string, let port = answer["port"]?.int else {
+            throw Failure(description: "POST /fakes answered \(String(decoding: data, as: UTF8.self))")
         }
         return (id, Int(port))
     }
@@ -54,11 +54,10 @@ public final class FakeHost: Sendable {
     /// `mustCall`, its answer decoded as JSON.
     func mustJSON(_ method: String, _ path: String, _ body: JSONValue? = nil) -> JSONValue {
         let data = mustCall(method, path, body)
-        do {
-            return try JSONValue(decodingFake: data)
-        } catch {
+        guard let value = JSONValue(data: data) else {
             fatalError("fake host: \(method) \(path) answered no JSON: \(String(decoding: data, as: UTF8.self))")
         }
+        return value
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -94,11 +93,6 @@ public final class FakeHost: Sendable {
 }
 
 extension JSONValue {
-    /// The fake host's JSON answer.
-    init(decodingFake data: Data) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: data)
-    }
-
     /// A number of seconds as the host writes it (an integer or a fraction).
     var seconds: Double? {
         switch self {
@@ -106,12 +100,5 @@ extension JSONValue {
         case .number(let value): value
         default: nil
         }
-    }
-}
-
-extension Duration {
-    /// Seconds as a fraction, for the host's `"seconds"` fields.
-    var fakeSeconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -88,7 +88,7 @@ extension FakeStripe {
                     "code": code.map(JSONValue.string) ?? .null, "message": .string(message),
                     "headers": .object(headers.mapValues(JSONValue.string)),
                 ]
-            case .delay(let duration): ["kind": "delay", "seconds": .number(duration.fakeSeconds)]
+            case .delay(let duration): ["kind": "delay", "seconds": .number(duration.inSeconds)]
             case .lostResponse: ["kind": "lost_response"]
             }
         }

@@ -29,10 +29,11 @@ The host (host.py, control.py) runs those for the Swift tests: `python3 -m teleb
 --parent-pid PID` serves a JSON control API that starts, scripts, inspects, resets and stops them.
 """
 from .bot_api import DEFAULT_TOKEN, ScriptedBotAPI, bot_fault
+from .bot_results import error as bot_error
 from .routes import FakeBotAPI, FakeProviders, FakeStripe, default_bot_result, message, stripe_error
 from .server import Call, QuietServer, Recorder, _Service, parse_params, read_body, serve
 from .stripe_api import DEFAULT_API_KEY, StatefulStripe, stripe_fault
 
 __all__ = ["Call", "DEFAULT_API_KEY", "DEFAULT_TOKEN", "FakeBotAPI", "FakeProviders", "FakeStripe", "QuietServer",
-           "Recorder", "ScriptedBotAPI", "StatefulStripe", "bot_fault", "default_bot_result", "message",
+           "Recorder", "ScriptedBotAPI", "StatefulStripe", "bot_error", "bot_fault", "default_bot_result", "message",
            "parse_params", "read_body", "serve", "stripe_error", "stripe_fault"]

@@ -1,4 +1,4 @@
-"""The scripted Bot API the Swift tests drive through the host (host.py): a port of Tests/TestSupport/FakeBotAPI*.swift.
+"""The scripted Bot API the Swift tests drive through the host (host.py): ported from their former Swift fake.
 
 POST /bot<token>/<method> with a JSON body. Each call that comes with the right token is recorded at decision time
 with its final status (before a delayed answer sleeps): index, method, body (decoded JSON; {} when empty, None when

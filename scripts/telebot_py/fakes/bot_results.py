@@ -1,35 +1,26 @@
-"""The scripted Bot API's answers to well-formed calls, and the 400s Telegram gives malformed ones: a port of the
-Swift tests' FakeBotAPI+Results.swift, kept to the same descriptions so a test asserts the same strings whichever
+"""The scripted Bot API's answers to well-formed calls, and the 400s Telegram gives malformed ones: ported from the
+Swift tests' former own fake, kept to the same descriptions so a test asserts the same strings whichever
 fake answered. Runs under the fake's lock (message ids, refunded charges and star transactions are its state).
 """
-import json
-import re
 import secrets
 import time
+
+from .server import INT64, compact_json, swift_int
 
 MISSING = object()  # a key that is absent, as opposed to present with JSON null
 SUBSCRIPTION_PERIODS = (2592000, 60, 300)  # 30 days; Telegram's test environment also accepts 60 and 300 seconds
 SLUG_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-INT64 = range(-(1 << 63), 1 << 63)
-
-
-def encode(value):
-    """Compact UTF-8 JSON; \\u escapes only when a string holds a lone surrogate (a body's "\\ud800" echoed)."""
-    try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        return json.dumps(value, separators=(",", ":")).encode()
 
 
 def ok(result):
-    return 200, encode({"ok": True, "result": result})
+    return 200, compact_json({"ok": True, "result": result})
 
 
 def error(code, description, parameters=None):
     envelope = {"ok": False, "error_code": code, "description": description}
     if parameters is not None:
         envelope["parameters"] = parameters
-    return code, encode(envelope)
+    return code, compact_json(envelope)
 
 
 def field(value, key):
@@ -59,9 +50,8 @@ def as_bool(value):
 def bot_id(token):
     """The bot's id: the token's part before ':' (Swift's split drops empty parts; Int64 parsing), else 1."""
     first = next((part for part in token.split(":") if part), "")
-    if re.fullmatch(r"[+-]?[0-9]+", first) and int(first) in INT64:
-        return int(first)
-    return 1
+    parsed = swift_int(first)
+    return 1 if parsed is None else parsed
 
 
 def bot_user(token):

@@ -5,6 +5,7 @@ plugged-in functions keep; the stateful, scripted ones the Swift tests drive are
 import re
 import time
 
+from .bot_results import error as bot_error
 from .server import _Service, serve
 
 
@@ -44,7 +45,7 @@ class FakeBotAPI(_Service):
 
     def answer(self, call):
         if self.token is not None and not call.path.startswith("/bot%s/" % self.token):
-            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            return bot_error(401, "Unauthorized")
         result = self.results.get(call.name, self.default)
         result = result(call) if callable(result) else result
         if isinstance(result, tuple):  # (status, whole answer)

@@ -8,6 +8,7 @@ A service's answer(call) returns (status, body object or bytes) or (status, body
 import collections
 import itertools
 import json
+import re
 import socket
 import sys
 import threading
@@ -71,6 +72,25 @@ def parse_params(body, content_type):
         if isinstance(params.get(key), str):
             params[key] = json.loads(params[key])
     return params
+
+
+def compact_json(value, sort_keys=False):
+    """Compact UTF-8 JSON, as the fakes answer; \\u escapes only when a string holds a lone surrogate (a body's
+    "\\ud800" echoed back)."""
+    try:
+        return json.dumps(value, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(value, sort_keys=sort_keys, separators=(",", ":")).encode()
+
+
+INT64 = range(-(1 << 63), 1 << 63)
+
+
+def swift_int(text):
+    """Int64(text) in Swift: optional sign, digits only, in range; else None."""
+    if re.fullmatch(r"[+-]?[0-9]+", text) and int(text) in INT64:
+        return int(text)
+    return None
 
 
 class _Service:

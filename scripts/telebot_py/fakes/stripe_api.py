@@ -1,4 +1,4 @@
-"""The stateful Stripe the Swift tests drive through the host (host.py): a port of Tests/TestSupport/FakeStripe*.swift.
+"""The stateful Stripe the Swift tests drive through the host (host.py): ported from their former Swift fake.
 
 It checks `Authorization: Bearer <api_key>`, honours Idempotency-Key on POST like Stripe (same key, method, path and
 body: the stored answer with `Idempotent-Replayed: true` and no new object; same key, anything else: 400

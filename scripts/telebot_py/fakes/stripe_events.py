@@ -1,37 +1,25 @@
 """The stateful Stripe's shared pieces: JSON and error answers as the Swift fake writes them, form decoding, and
-GET /v1/events (a port of Tests/TestSupport/FakeStripe+EventList.swift): newest first, filters, paging, and each
+GET /v1/events (ported from the Swift tests' former fake): newest first, filters, paging, and each
 event's bytes exactly as added, so a test can check that telebot stores and verifies the very bytes Stripe sent.
 """
 import json
 import re
 import urllib.parse
 
-INT64 = range(-(1 << 63), 1 << 63)
-
+from .routes import stripe_error
+from .server import compact_json, swift_int
 
 def sjson(value):
-    """Compact UTF-8 JSON with sorted keys (JSONSerialization's .sortedKeys); \\u escapes only for a lone surrogate."""
-    try:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+    """Compact JSON with sorted keys (JSONSerialization's .sortedKeys)."""
+    return compact_json(value, sort_keys=True)
 
 
 def error_answer(status, kind, message, code=None, param=None):
-    """(status, body, headers) of a Stripe error: {"error": {type, message[, code][, param]}}."""
-    error = {"type": kind, "message": message}
-    if code is not None:
-        error["code"] = code
-    if param is not None:
-        error["param"] = param
-    return status, sjson({"error": error}), {}
-
-
-def swift_int(text):
-    """Int64(text) in Swift: optional sign, digits only, in range; else None."""
-    if re.fullmatch(r"[+-]?[0-9]+", text) and int(text) in INT64:
-        return int(text)
-    return None
+    """(status, body, headers) of a Stripe error: routes.stripe_error's {"error": {type, message[, code][, param]}},
+    written as the Swift fake wrote it (sorted keys)."""
+    extra = {name: value for name, value in (("code", code), ("param", param)) if value is not None}
+    status, body = stripe_error(status, message, kind, **extra)
+    return status, sjson(body), {}
 
 
 def percent_decode(text):

@@ -1,4 +1,4 @@
-"""The stateful Stripe's endpoints (a port of Tests/TestSupport/FakeStripeRoutes.swift and FakeStripe+Refunds.swift),
+"""The stateful Stripe's endpoints (ported from the Swift tests' former own fake, which this replaced),
 with the Swift fake's status codes, error codes and messages. Every function runs under the fake's lock and returns
 (status, body bytes, headers). The hooks (stripe_api.py) name, shape and hear of the objects created here.
 """

@@ -9,7 +9,8 @@ import secrets
 import threading
 
 from ..fakes import StatefulStripe, stripe_error
-from ..fakes.stripe_events import decode_form, swift_int
+from ..fakes.server import swift_int
+from ..fakes.stripe_events import decode_form
 from ..fakes.stripe_routes import nested
 from .checkout import CheckoutPages
 from .common import HISTORY, log, new_id, now, page

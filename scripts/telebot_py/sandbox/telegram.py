@@ -5,7 +5,7 @@ import json
 import re
 import urllib.parse
 
-from ..fakes import ScriptedBotAPI
+from ..fakes import ScriptedBotAPI, bot_error
 from ..fakes.bot_api import decode_body
 from .common import HISTORY, demo_url, log, money, new_id, page, signed_init_data
 from .server import SandboxService, html_answer, json_answer, redirect
@@ -40,7 +40,7 @@ class TelegramSandbox(StarsPages, SandboxService):
             return html_answer(200, page("telebot sandbox: Bot API", (
                 "<h1>Bot API stand-in</h1><p class='muted'>Bot API calls go to /bot&lt;token&gt;/&lt;method&gt;.</p>"
                 "<a class='button' href='/demo'>Open the Mini App as the demo user</a>"), accent="#2481cc"))
-        return json_answer(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+        return bot_error(404, "Not Found")
 
     def fresh_demo_url(self):
         return demo_url(self.config.miniapp_url, signed_init_data(self.config.bot_token, self.config.user_id))

@@ -1,5 +1,5 @@
 """The fakes host: its control API, the scripted Bot API behind it (the behaviour Tests/TelegramTests/FakeBotAPITests
-asserts of the Swift fake, and the rest of FakeBotAPI*.swift), and the host process itself (port file, parent pid,
+asserts of the Swift fake, and the rest of the former Swift fake), and the host process itself (port file, parent pid,
 SIGTERM). The stateful Stripe's tests are in test_fakes_host_stripe.py."""
 import http.client
 import json

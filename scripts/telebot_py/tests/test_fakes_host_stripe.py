@@ -1,4 +1,4 @@
-"""The stateful Stripe behind the fakes host (a port of Tests/TestSupport/FakeStripe*.swift): key check, objects,
+"""The stateful Stripe behind the fakes host (ported from the former Swift fake): key check, objects,
 idempotency, refunds, subscriptions, the event listing, every fault, the recorded requests, reset."""
 import http.client
 import json

@@ -8,7 +8,7 @@ import json
 import threading
 import time
 
-from ...fakes import FakeBotAPI, FakeProviders, FakeStripe, message
+from ...fakes import FakeBotAPI, FakeProviders, FakeStripe, bot_error, message
 
 
 class ProviderLists:
@@ -68,7 +68,7 @@ class ProviderLists:
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         if not 1 <= limit <= 100 or offset < 0:
-            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid limit or offset"}
+            return bot_error(400, "Bad Request: invalid limit or offset")
         with self.lock:
             ordered = sorted(self.transactions, key=lambda t: (t[0], t[1]), reverse=True)
             self.pages["telegram_stars"] += 1
